@@ -1,0 +1,108 @@
+# Tide: build, run, test.
+#   make            build/tide.elf (ELF64, GRUB/GDB) and build/tide.elf32 (QEMU -kernel)
+#   make run        boot the default demo in QEMU (serial console on stdout)
+#   make test       host unit tests + fuzz smoke run + the serial-console suite
+#   make iso        build/tide.iso (GRUB, BIOS and UEFI)
+#   make debug      QEMU waiting for GDB
+#   make deps       install what is missing (root) or print the apt-get line
+
+BUILD      := build
+CC         := gcc
+LD         := ld
+NASM       := nasm
+OBJCOPY    := objcopy
+HOSTCC     := cc
+CLANG      := clang
+PYTHON     := python3
+QEMU       := qemu-system-x86_64
+
+VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+CFLAGS     := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. \
+	      -ffreestanding -fno-pic -fno-pie -mcmodel=small -mno-red-zone \
+	      -mno-mmx -mno-sse -mno-sse2 -mno-avx -mgeneral-regs-only \
+	      -fno-stack-protector -fno-omit-frame-pointer \
+	      -fno-asynchronous-unwind-tables -fcf-protection=none \
+	      -DTIDE_VERSION='"$(VERSION)"'
+LDFLAGS    := -nostdlib -no-pie -z max-page-size=4096 -z noexecstack
+NASMFLAGS  := -f elf64 -I.
+
+# Every C and assembly file of the hypervisor, by directory.
+KERNEL_C   := $(wildcard arch/x86/*.c kernel/*.c mm/*.c vmx/*.c svm/*.c)
+KERNEL_ASM := $(wildcard boot/*.asm arch/x86/*.asm)
+KERNEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(KERNEL_C)) \
+	      $(patsubst %.asm,$(BUILD)/obj/%.o,$(KERNEL_ASM))
+
+# Host unit tests: name and the hypervisor sources each one links.
+UNIT_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -O1 -I. \
+	       -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_TESTS  := buddy_test memmap_test bootinfo_test
+buddy_test_SRCS    := mm/buddy.c
+memmap_test_SRCS   := mm/memmap.c
+bootinfo_test_SRCS := mm/bootinfo.c mm/memmap.c
+UNIT_BINS   := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+FUZZ_BIN    := $(BUILD)/unit/bootinfo_fuzz
+
+.PHONY: all run test unit iso debug deps clean
+
+all: $(BUILD)/tide.elf $(BUILD)/tide.elf32
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.asm arch/x86/layout.inc
+	@mkdir -p $(dir $@)
+	$(NASM) $(NASMFLAGS) $< -o $@
+
+$(BUILD)/tide.elf: $(KERNEL_OBJ) linker.ld
+	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ)
+
+# QEMU -kernel takes only 32-bit ELF: the same image, re-labelled. Tide is
+# linked below 4 GiB, so every address fits.
+$(BUILD)/tide.elf32: $(BUILD)/tide.elf
+	$(OBJCOPY) -O elf32-i386 $< $@
+
+# --- host unit tests and the fuzz target ---------------------------------
+$(BUILD)/unit/%: tests/unit/mm/%.c tests/unit/unit.c tests/unit/unit.h $$($$*_SRCS)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UNIT_CFLAGS) tests/unit/unit.c $($*_SRCS) $< -o $@
+
+.SECONDEXPANSION:
+$(UNIT_BINS): $$($$(notdir $$@)_SRCS)
+
+$(FUZZ_BIN): tests/unit/mm/bootinfo_fuzz.c mm/bootinfo.c mm/memmap.c tests/unit/unit.c
+	@mkdir -p $(dir $@) $(BUILD)/unit/fuzz-corpus
+	$(CLANG) -g -O1 -I. -fsanitize=fuzzer,address,undefined tests/unit/unit.c \
+		mm/bootinfo.c mm/memmap.c $< -o $@
+
+unit: $(UNIT_BINS) $(FUZZ_BIN)
+
+# --- running --------------------------------------------------------------
+RUN_CMDLINE ?= selftest=all poweroff=qemu
+QEMU_RUN := $(QEMU) -accel tcg -cpu EPYC -m 256 -display none -monitor none \
+	    -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+run: deps all
+	@tools/qemu-status.sh $(QEMU_RUN) -kernel $(BUILD)/tide.elf32 -append "$(RUN_CMDLINE)"
+
+debug: deps all
+	@echo "QEMU waits for GDB on :1234. In another terminal:"
+	@echo "  gdb $(BUILD)/tide.elf -ex 'target remote :1234' -ex 'break kernel_main' -ex continue"
+	$(QEMU_RUN) -kernel $(BUILD)/tide.elf32 -append "$(RUN_CMDLINE)" -s -S
+
+iso: $(BUILD)/tide.iso
+$(BUILD)/tide.iso: $(BUILD)/tide.elf tools/mkiso.sh
+	tools/mkiso.sh $@ $(BUILD)/tide.elf "$(RUN_CMDLINE:poweroff=qemu=poweroff=acpi)"
+
+# --- the whole suite ------------------------------------------------------
+test: deps all unit
+	$(PYTHON) tests/run.py $(TEST_ARGS)
+
+deps:
+	@tools/deps.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

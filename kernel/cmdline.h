@@ -1,0 +1,27 @@
+/*
+ * Tide's command line: Linux-style key=value options, described once in the
+ * option table of kernel/cmdline.c. Unknown keys get a warning; malformed
+ * values a clear error and the default.
+ */
+#ifndef TIDE_CMDLINE_H
+#define TIDE_CMDLINE_H
+
+#include "kernel/types.h"
+
+struct tide_options {
+	int loglevel; /* console_loglevel */
+	u64 mem_limit; /* mem=: ignore RAM at or above this address; 0 = all */
+	char selftest[128]; /* selftest=: comma-separated groups, or "all" */
+	int poweroff; /* enum poweroff_mode */
+};
+
+extern struct tide_options options;
+
+/* Parses `cmdline` into `options`; prints a message for each bad option. */
+void cmdline_parse(const char *cmdline);
+
+/* Value parsers, shared with the guest module options. 0 or -EINVAL. */
+int parse_size(const char *s, size_t len, u64 *out);
+int parse_u64(const char *s, size_t len, u64 *out);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * kernel_main: the boot sequence in C, from the first line on the console to
+ * the power-off at the end of a run. boot/entry.asm calls it in long mode on
+ * the boot stack with the loader's magic and info block address.
+ */
+#include "arch/x86/cpu.h"
+#include "arch/x86/desc.h"
+#include "arch/x86/paging.h"
+#include "arch/x86/poweroff.h"
+#include "arch/x86/serial.h"
+#include "kernel/cmdline.h"
+#include "kernel/printk.h"
+#include "kernel/selftest.h"
+#include "kernel/selftest_table.h"
+#include "kernel/version.h"
+#include "mm/bootinfo.h"
+#include "mm/frame_alloc.h"
+
+static struct boot_info boot_info;
+
+/* Before the final page tables, the boot tables map the first 4 GiB. */
+static const void *early_phys_map(void *ctx __unused, u64 phys, u64 len)
+{
+	if (phys + len < phys || phys + len > 4 * GiB)
+		return NULL;
+	return phys_to_virt(phys);
+}
+
+static void print_banner(void)
+{
+	pr_emerg("tide %s (%s family %#x model %#x, %s, %s)\n", TIDE_VERSION,
+		 boot_cpu.vendor_string, boot_cpu.family, boot_cpu.model,
+		 cpu_virt_name(), cpu_tdp_name());
+	if (boot_cpu.brand[0])
+		pr_info("cpu: %s, %u physical address bits%s%s%s\n", boot_cpu.brand,
+			boot_cpu.phys_addr_bits, boot_cpu.nx ? ", NX" : "",
+			boot_cpu.gbpages ? ", 1 GiB pages" : "",
+			boot_cpu.hypervisor ? ", running under a hypervisor" : "");
+	if (boot_cpu.virt == VIRT_NONE)
+		pr_warn("tide: this CPU has neither VMX nor SVM: guests cannot run\n");
+}
+
+void kernel_main(u32 magic, u64 info)
+{
+	struct phys_access early_access = { early_phys_map, NULL };
+	int err;
+
+	serial_init();
+	gdt_init();
+	idt_init();
+	/* the console works and exceptions are reported from here on */
+
+	err = bootinfo_parse(&boot_info, magic, info, &early_access);
+	/* even a broken info block may have yielded the command line */
+	cmdline_parse(boot_info.cmdline);
+	console_loglevel = options.loglevel;
+	poweroff_mode = options.poweroff;
+	acpi_rsdp_hint = boot_info.acpi_rsdp;
+
+	cpu_detect();
+	print_banner();
+	pr_info("boot: Multiboot%d from %s, command line '%s'\n", boot_info.protocol,
+		boot_info.loader_name[0] ? boot_info.loader_name : "an unnamed loader",
+		boot_info.cmdline);
+	if (err) {
+		pr_emerg("tide: cannot continue without a valid boot information block\n");
+		machine_poweroff(false, "bad boot information");
+	}
+	for (unsigned int i = 0; i < boot_info.nr_modules; i++)
+		pr_info("boot: module %u at [%#lx-%#lx) '%s'\n", i, boot_info.modules[i].start,
+			boot_info.modules[i].end, boot_info.modules[i].cmdline);
+
+	err = mm_init(&boot_info, options.mem_limit);
+	if (err) {
+		pr_emerg("tide: cannot set up physical memory (%d)\n", err);
+		machine_poweroff(false, "no memory");
+	}
+
+	selftest_run_all();
+
+	pr_info("tide: no guests to run\n");
+	machine_poweroff(selftest_failures() == 0, "done");
+}
