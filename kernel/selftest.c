@@ -76,8 +76,10 @@ void selftest_run_all(void)
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
-		if (!group_known(p, len))
+		if (!group_known(p, len)) {
 			pr_err("selftest: unknown group '%.*s'\n", (int)len, p);
+			failed++;
+		}
 		if (!end)
 			break;
 		p = end + 1;

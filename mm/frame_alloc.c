@@ -10,6 +10,7 @@
 #include "kernel/errno.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "kernel/selftest_table.h"
 #include "mm/frame_alloc.h"
 
 struct buddy frame_allocator;
@@ -178,3 +179,9 @@ int mm_init(const struct boot_info *bi, u64 mem_limit)
 		memmap_bytes(&phys_map, MEM_HYPERVISOR) / KiB);
 	return 0;
 }
+
+static void run_buddy_selftest(void)
+{
+	buddy_selftest(&frame_allocator);
+}
+DEFINE_SELFTEST(buddy, "buddy", run_buddy_selftest);

@@ -63,8 +63,11 @@ int wrmsr_safe(u32 msr, u64 val)
 
 static bool apply_fixup(struct regs *r)
 {
+	/* #BP is a trap: RIP already points past the one-byte INT3 */
+	u64 rip = r->vector == 3 ? r->rip - 1 : r->rip;
+
 	for (const struct extable_entry *e = __ex_table_start; e < __ex_table_end; e++) {
-		if (e->insn == r->rip) {
+		if (e->insn == rip) {
 			extable_last_vector = (int)r->vector;
 			r->rip = e->fixup;
 			return true;

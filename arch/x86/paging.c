@@ -225,3 +225,8 @@ bool paging_is_mapped(u64 va)
 		return va < 4 * GiB || (va >= DIRECT_MAP_BASE && va < DIRECT_MAP_BASE + 4 * GiB);
 	return pt_lookup(&host_pt, va, NULL, NULL, NULL) == 0;
 }
+
+int paging_lookup(u64 va, u64 *pa, u64 *attrs)
+{
+	return pt_lookup(&host_pt, va, pa, NULL, attrs);
+}

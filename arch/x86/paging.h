@@ -34,6 +34,9 @@ int paging_init(struct memmap *map);
  */
 int paging_map_direct(u64 phys, u64 size, bool uncached);
 
+/* The host mapping of va: physical address and PT_* attributes, or -ENOENT. */
+int paging_lookup(u64 va, u64 *pa, u64 *attrs);
+
 /* True if a read of the byte at virtual address va would not fault. */
 bool paging_is_mapped(u64 va);
 
