@@ -22,8 +22,7 @@ CFLAGS     := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. \
 	      -ffreestanding -fno-pic -fno-pie -mcmodel=small -mno-red-zone \
 	      -mno-mmx -mno-sse -mno-sse2 -mno-avx -mgeneral-regs-only \
 	      -fno-stack-protector -fno-omit-frame-pointer \
-	      -fno-asynchronous-unwind-tables -fcf-protection=none \
-	      -DTIDE_VERSION='"$(VERSION)"'
+	      -fno-asynchronous-unwind-tables -fcf-protection=none
 LDFLAGS    := -nostdlib -no-pie -z max-page-size=4096 -z noexecstack
 NASMFLAGS  := -f elf64 -I.
 
@@ -43,7 +42,7 @@ bootinfo_test_SRCS := mm/bootinfo.c mm/memmap.c
 UNIT_BINS   := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 FUZZ_BIN    := $(BUILD)/unit/bootinfo_fuzz
 
-.PHONY: all run test unit iso debug deps clean
+.PHONY: all run test unit iso debug deps clean FORCE
 
 all: $(BUILD)/tide.elf $(BUILD)/tide.elf32
 
@@ -55,8 +54,17 @@ $(BUILD)/obj/%.o: %.asm arch/x86/layout.inc
 	@mkdir -p $(dir $@)
 	$(NASM) $(NASMFLAGS) $< -o $@
 
-$(BUILD)/tide.elf: $(KERNEL_OBJ) linker.ld
-	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ)
+# The version goes into one small object, rebuilt only when it changes.
+$(BUILD)/version.c: FORCE
+	@mkdir -p $(BUILD)
+	@echo 'const char tide_version[] = "$(VERSION)";' > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+$(BUILD)/obj/version.o: $(BUILD)/version.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tide.elf: $(KERNEL_OBJ) $(BUILD)/obj/version.o linker.ld
+	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/obj/version.o
 
 # QEMU -kernel takes only 32-bit ELF: the same image, re-labelled. Tide is
 # linked below 4 GiB, so every address fits.

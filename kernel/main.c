@@ -8,6 +8,7 @@
 #include "arch/x86/paging.h"
 #include "arch/x86/poweroff.h"
 #include "arch/x86/serial.h"
+#include "kernel/boot.h"
 #include "kernel/cmdline.h"
 #include "kernel/printk.h"
 #include "kernel/selftest.h"
@@ -17,18 +18,28 @@
 #include "mm/frame_alloc.h"
 
 static struct boot_info boot_info;
+u32 boot_loader_magic;
+u64 boot_info_phys;
 
-/* Before the final page tables, the boot tables map the first 4 GiB. */
-static const void *early_phys_map(void *ctx __unused, u64 phys, u64 len)
+/*
+ * Before the final page tables the boot tables map the first 4 GiB at the
+ * direct-map base; afterwards the direct map covers RAM and boot structures.
+ */
+static const void *direct_map_access(void *ctx __unused, u64 phys, u64 len)
 {
-	if (phys + len < phys || phys + len > 4 * GiB)
+	if (!len || phys + len < phys || phys + len > DIRECT_MAP_SIZE)
+		return NULL;
+	if (!paging_is_mapped(DIRECT_MAP_BASE + phys) ||
+	    !paging_is_mapped(DIRECT_MAP_BASE + phys + len - 1))
 		return NULL;
 	return phys_to_virt(phys);
 }
 
+const struct phys_access boot_phys_access = { direct_map_access, NULL };
+
 static void print_banner(void)
 {
-	pr_emerg("tide %s (%s family %#x model %#x, %s, %s)\n", TIDE_VERSION,
+	pr_emerg("tide %s (%s family %#x model %#x, %s, %s)\n", tide_version,
 		 boot_cpu.vendor_string, boot_cpu.family, boot_cpu.model,
 		 cpu_virt_name(), cpu_tdp_name());
 	if (boot_cpu.brand[0])
@@ -42,7 +53,6 @@ static void print_banner(void)
 
 void kernel_main(u32 magic, u64 info)
 {
-	struct phys_access early_access = { early_phys_map, NULL };
 	int err;
 
 	serial_init();
@@ -50,7 +60,9 @@ void kernel_main(u32 magic, u64 info)
 	idt_init();
 	/* the console works and exceptions are reported from here on */
 
-	err = bootinfo_parse(&boot_info, magic, info, &early_access);
+	boot_loader_magic = magic;
+	boot_info_phys = info;
+	err = bootinfo_parse(&boot_info, magic, info, &boot_phys_access);
 	/* even a broken info block may have yielded the command line */
 	cmdline_parse(boot_info.cmdline);
 	console_loglevel = options.loglevel;

@@ -1,9 +1,7 @@
-/* The version string; the Makefile passes the git description. */
+/* The version string: `git describe` at build time (see the Makefile). */
 #ifndef TIDE_VERSION_H
 #define TIDE_VERSION_H
 
-#ifndef TIDE_VERSION
-#define TIDE_VERSION "0.1"
-#endif
+extern const char tide_version[];
 
 #endif
