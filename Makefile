@@ -72,16 +72,18 @@ $(BUILD)/tide.elf32: $(BUILD)/tide.elf
 	$(OBJCOPY) -O elf32-i386 $< $@
 
 # --- host unit tests and the fuzz target ---------------------------------
-$(BUILD)/unit/%: tests/unit/mm/%.c tests/unit/unit.c tests/unit/unit.h $$($$*_SRCS)
-	@mkdir -p $(dir $@)
-	$(HOSTCC) $(UNIT_CFLAGS) tests/unit/unit.c $($*_SRCS) $< -o $@
-
-.SECONDEXPANSION:
-$(UNIT_BINS): $$($$(notdir $$@)_SRCS)
+# One rule per unit test: its main file (found under tests/unit/), the
+# harness, and the hypervisor sources it tests.
+define UNIT_RULE
+$(BUILD)/unit/$(1): $(wildcard tests/unit/*/$(1).c) tests/unit/unit.c tests/unit/unit.h $$($(1)_SRCS)
+	@mkdir -p $$(dir $$@)
+	$$(HOSTCC) $$(UNIT_CFLAGS) tests/unit/unit.c $$($(1)_SRCS) $(wildcard tests/unit/*/$(1).c) -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_RULE,$(t))))
 
 $(FUZZ_BIN): tests/unit/mm/bootinfo_fuzz.c mm/bootinfo.c mm/memmap.c tests/unit/unit.c
 	@mkdir -p $(dir $@) $(BUILD)/unit/fuzz-corpus
-	$(CLANG) -g -O1 -I. -fsanitize=fuzzer,address,undefined tests/unit/unit.c \
+	$(CLANG) -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all tests/unit/unit.c \
 		mm/bootinfo.c mm/memmap.c $< -o $@
 
 unit: $(UNIT_BINS) $(FUZZ_BIN)
