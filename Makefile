@@ -101,9 +101,11 @@ debug: deps all
 	@echo "  gdb $(BUILD)/tide.elf -ex 'target remote :1234' -ex 'break kernel_main' -ex continue"
 	$(QEMU_RUN) -kernel $(BUILD)/tide.elf32 -append "$(RUN_CMDLINE)" -s -S
 
+# On real hardware the run ends with ACPI S5 instead of QEMU's exit port.
+ISO_CMDLINE ?= $(subst poweroff=qemu,poweroff=acpi,$(RUN_CMDLINE))
 iso: $(BUILD)/tide.iso
-$(BUILD)/tide.iso: $(BUILD)/tide.elf tools/mkiso.sh
-	tools/mkiso.sh $@ $(BUILD)/tide.elf "$(RUN_CMDLINE:poweroff=qemu=poweroff=acpi)"
+$(BUILD)/tide.iso: $(BUILD)/tide.elf tools/mkiso.sh FORCE
+	tools/mkiso.sh $@ $(BUILD)/tide.elf "$(ISO_CMDLINE)"
 
 # --- the whole suite ------------------------------------------------------
 test: deps all unit

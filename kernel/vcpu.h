@@ -1,0 +1,141 @@
+/*
+ * The arch-neutral vCPU interface. The core (kernel/) creates, runs and
+ * inspects vCPUs only through struct vcpu_ops; vmx/ and svm/ implement it and
+ * translate their exits into the generic struct vcpu_exit, so every exit is
+ * handled once, in kernel/vmexit.c, whatever the vendor.
+ */
+#ifndef TIDE_VCPU_H
+#define TIDE_VCPU_H
+
+#include "kernel/types.h"
+
+struct guest;
+struct pt_format;
+
+/* General registers, in the hardware's numbering (ModRM, REX). */
+enum vcpu_gpr {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	NR_GPRS,
+};
+
+/* Registers the back end keeps in its control block (VMCB/VMCS). */
+enum vcpu_reg {
+	VCPU_RIP, VCPU_RFLAGS, VCPU_CR0, VCPU_CR2, VCPU_CR3, VCPU_CR4, VCPU_EFER,
+	VCPU_CS_BASE, VCPU_CS_ATTR, VCPU_SS_ATTR, VCPU_CPL, VCPU_PAT,
+	VCPU_FS_BASE, VCPU_GS_BASE, VCPU_KERNEL_GS_BASE,
+	VCPU_STAR, VCPU_LSTAR, VCPU_CSTAR, VCPU_SFMASK,
+	VCPU_SYSENTER_CS, VCPU_SYSENTER_ESP, VCPU_SYSENTER_EIP,
+	VCPU_INTERRUPT_SHADOW,
+	NR_VCPU_REGS,
+};
+
+enum vcpu_exit_reason {
+	EXIT_NONE,
+	EXIT_IO, /* IN/OUT (string forms are refused) */
+	EXIT_STAGE2_FAULT, /* EPT violation / nested page fault */
+	EXIT_CPUID,
+	EXIT_MSR_READ,
+	EXIT_MSR_WRITE,
+	EXIT_HLT,
+	EXIT_HYPERCALL, /* VMCALL / VMMCALL */
+	EXIT_VIRT_INSN, /* the guest tried a VMX/SVM instruction */
+	EXIT_INTERRUPT, /* a host interrupt (timer) arrived: preemption */
+	EXIT_PREEMPTED, /* the slice timer of the back end expired */
+	EXIT_SHUTDOWN, /* triple fault or shutdown */
+	EXIT_EXCEPTION, /* an intercepted guest exception */
+	EXIT_ENTRY_FAILED, /* the CPU refused the guest state */
+	EXIT_UNHANDLED, /* anything else: stops the guest */
+};
+
+#define STAGE2_READ BIT(0)
+#define STAGE2_WRITE BIT(1)
+#define STAGE2_EXEC BIT(2)
+
+struct vcpu_exit {
+	enum vcpu_exit_reason reason;
+	/*
+	 * RIP after the exiting instruction when the hardware says it (NRIP,
+	 * VM-exit instruction length, IOIO's EXITINFO2), else 0 and the core
+	 * decodes the instruction itself.
+	 */
+	u64 next_rip;
+	union {
+		struct {
+			u16 port;
+			u8 size; /* 1, 2 or 4 */
+			bool in;
+			bool string; /* INS/OUTS or REP: not emulated */
+		} io;
+		struct {
+			u64 gpa;
+			u32 access; /* STAGE2_* of the faulting access */
+			bool present; /* a mapping existed but forbade it */
+		} fault;
+		struct {
+			u8 vector;
+			bool has_error;
+			u32 error_code;
+		} exception;
+	};
+	u64 hw_reason; /* vendor exit code, for messages */
+	u64 hw_qualification;
+};
+
+/* An event to inject at the next entry. */
+enum vcpu_event_type { EVENT_EXTERNAL, EVENT_NMI, EVENT_EXCEPTION, EVENT_SOFTWARE };
+
+struct vcpu {
+	struct guest *guest;
+	unsigned int id;
+	u64 gpr[NR_GPRS]; /* RSP and RAX are synced with the control block */
+	void *arch; /* the back end's state */
+	u64 exits; /* total exits, for statistics */
+};
+
+struct vcpu_ops {
+	const char *name; /* "VMX" or "SVM" */
+	const char *stage2_name; /* "EPT" or "NPT" */
+	/* Turns virtualization on for this CPU (VMXON / EFER.SVME). */
+	int (*cpu_enable)(void);
+	/* Format of this vendor's stage-2 tables, for mm/stage2.c. */
+	const struct pt_format *(*stage2_format)(void);
+	/* Guest-wide state (ASID / EPT pointer) lives with the guest. */
+	int (*guest_init)(struct guest *g);
+	void (*guest_destroy)(struct guest *g);
+	/* Flushes every TLB entry derived from g's stage-2 tables. */
+	void (*stage2_flush)(struct guest *g);
+	int (*vcpu_create)(struct vcpu *v);
+	void (*vcpu_destroy)(struct vcpu *v);
+	/* Sets the Multiboot entry state: 32-bit flat protected mode, paging off. */
+	void (*vcpu_reset_protected)(struct vcpu *v, u64 rip);
+	/* Runs the guest until it exits; fills `exit`. */
+	void (*vcpu_run)(struct vcpu *v, struct vcpu_exit *exit);
+	u64 (*get_reg)(struct vcpu *v, enum vcpu_reg r);
+	void (*set_reg)(struct vcpu *v, enum vcpu_reg r, u64 val);
+	void (*inject)(struct vcpu *v, enum vcpu_event_type type, u8 vector,
+		       bool has_error, u32 error_code);
+	/* Arms the back end's slice timer (ticks of the host TSC); 0 disarms. */
+	void (*set_slice)(struct vcpu *v, u64 tsc_ticks);
+};
+
+/* The back end chosen at boot, or NULL when the CPU cannot run guests. */
+extern const struct vcpu_ops *vcpu_ops;
+
+extern const struct vcpu_ops svm_ops;
+extern const struct vcpu_ops vmx_ops;
+
+/* Picks the back end from CPUID and enables it; 0 or a negative errno. */
+int vcpu_backend_init(void);
+
+static inline u64 vcpu_get(struct vcpu *v, enum vcpu_reg r)
+{
+	return vcpu_ops->get_reg(v, r);
+}
+
+static inline void vcpu_set(struct vcpu *v, enum vcpu_reg r, u64 val)
+{
+	vcpu_ops->set_reg(v, r, val);
+}
+
+#endif
