@@ -280,6 +280,27 @@ refuse:
 	return -EINVAL;
 }
 
+int buddy_split(struct buddy *b, u64 pfn)
+{
+	struct frame *f = buddy_frame(b, pfn);
+	unsigned int order;
+
+	if (!f) {
+		pr_err("buddy: split of frame 0x%llx, which is not an allocated block\n", (ull)pfn);
+		return -EINVAL;
+	}
+	order = f->order;
+	for (u64 i = 0; i < ORDER_FRAMES(order); i++) {
+		struct frame *t = pfn_frame(b, pfn + i);
+
+		t->flags = FRAME_USED_HEAD;
+		t->order = 0;
+		t->owner = f->owner;
+		t->refcount = 1;
+	}
+	return 0;
+}
+
 struct frame *buddy_frame(struct buddy *b, u64 pfn)
 {
 	struct frame *f;

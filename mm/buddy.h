@@ -90,6 +90,14 @@ s64 buddy_alloc(struct buddy *b, unsigned int order, unsigned int flags, u16 own
  */
 int buddy_free(struct buddy *b, u64 pfn, unsigned int order);
 
+/*
+ * Turns the allocated block at pfn into 1 << order separately allocated
+ * order-0 frames with the same owner (a 2 MiB guest mapping split into
+ * 4 KiB ones must be able to give back single frames). -EINVAL if pfn is
+ * not the head of an allocated block.
+ */
+int buddy_split(struct buddy *b, u64 pfn);
+
 /* Head-frame metadata of an allocated block, or NULL if pfn is not one. */
 struct frame *buddy_frame(struct buddy *b, u64 pfn);
 

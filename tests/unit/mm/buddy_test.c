@@ -769,6 +769,34 @@ static void test_random_property(void)
 		run_seed(seeds[i], 6000);
 }
 
+/* A split 2 MiB block gives back its frames one at a time and merges whole. */
+static void test_split_block(void)
+{
+	struct buddy b;
+	struct frame *frames = setup(&b, 0, 1024);
+	u8 *before;
+	s64 pfn;
+
+	CHECK_EQ(buddy_add_range(&b, 0, 1024), 0);
+	before = layout(&b);
+	pfn = buddy_alloc(&b, 9, 0, 7);
+	CHECK(pfn >= 0);
+	CHECK_EQ(buddy_split(&b, pfn), 0);
+	CHECK(buddy_frame(&b, pfn + 100) && buddy_frame(&b, pfn + 100)->owner == 7);
+	/* the old order no longer fits */
+	unit_console_clear();
+	CHECK_EQ(buddy_free(&b, pfn, 9), -EINVAL);
+	CHECK(unit_console_contains("allocated with order 0"));
+	/* not a block head: refused */
+	CHECK_EQ(buddy_split(&b, pfn + 600), -EINVAL);
+	for (u64 i = 0; i < 512; i++)
+		CHECK_EQ(buddy_free(&b, pfn + i, 0), 0);
+	CHECK(same_layout(&b, before));
+	CHECK_EQ(buddy_check(&b), 0);
+	free(before);
+	free(frames);
+}
+
 int main(void)
 {
 	RUN_TEST(test_init_rejects);
@@ -787,6 +815,7 @@ int main(void)
 	RUN_TEST(test_foreign_free);
 	RUN_TEST(test_zero_hook);
 	RUN_TEST(test_check_catches_corruption);
+	RUN_TEST(test_split_block);
 	RUN_TEST(test_random_property);
 	return unit_finish("buddy_test");
 }
