@@ -28,7 +28,7 @@ NASMFLAGS  := -f elf64 -I.
 
 # Every C and assembly file of the hypervisor, by directory.
 KERNEL_C   := $(wildcard arch/x86/*.c kernel/*.c mm/*.c vmx/*.c svm/*.c)
-KERNEL_ASM := $(wildcard boot/*.asm arch/x86/*.asm)
+KERNEL_ASM := $(wildcard boot/*.asm arch/x86/*.asm vmx/*.asm svm/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(KERNEL_C)) \
 	      $(patsubst %.asm,$(BUILD)/obj/%.o,$(KERNEL_ASM))
 
@@ -48,11 +48,13 @@ all: $(BUILD)/tide.elf $(BUILD)/tide.elf32
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.asm arch/x86/layout.inc
 	@mkdir -p $(dir $@)
-	$(NASM) $(NASMFLAGS) $< -o $@
+	@echo "  NASM    $<"
+	@$(NASM) $(NASMFLAGS) $< -o $@
 
 # The version goes into one small object, rebuilt only when it changes.
 $(BUILD)/version.c: FORCE
@@ -61,15 +63,17 @@ $(BUILD)/version.c: FORCE
 	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
 $(BUILD)/obj/version.o: $(BUILD)/version.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tide.elf: $(KERNEL_OBJ) $(BUILD)/obj/version.o linker.ld
-	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/obj/version.o
+	@echo "  LD      $@"
+	@$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/obj/version.o
 
 # QEMU -kernel takes only 32-bit ELF: the same image, re-labelled. Tide is
 # linked below 4 GiB, so every address fits.
 $(BUILD)/tide.elf32: $(BUILD)/tide.elf
-	$(OBJCOPY) -O elf32-i386 $< $@
+	@echo "  OBJCOPY $@"
+	@$(OBJCOPY) -O elf32-i386 $< $@
 
 # --- host unit tests and the fuzz target ---------------------------------
 # One rule per unit test: its main file (found under tests/unit/), the

@@ -5,6 +5,7 @@
 #include "mm/bootinfo.h"
 
 extern u32 boot_loader_magic;
+extern const struct boot_info *boot_information; /* the parsed info block */
 extern u64 boot_info_phys;
 
 /* Reads physical memory through the direct map, where it is mapped. */

@@ -12,6 +12,8 @@
 struct tide_options options = {
 	.loglevel = LOG_INFO,
 	.poweroff = POWEROFF_HALT,
+	.slice_ms = 10,
+	.stage2_huge = 1,
 };
 
 enum option_kind { OPT_INT, OPT_SIZE, OPT_ENUM, OPT_STRING };
@@ -27,6 +29,7 @@ struct option_desc {
 };
 
 static const char *const poweroff_names[] = { "halt", "qemu", "bochs", "acpi", NULL };
+static const char *const off_on_names[] = { "off", "on", NULL };
 
 static const struct option_desc option_table[] = {
 	{ "loglevel", OPT_INT, &options.loglevel, 0, 7, NULL, 0, "a number from 0 to 7" },
@@ -36,6 +39,9 @@ static const struct option_desc option_table[] = {
 	  "a list of self-test groups, or all" },
 	{ "poweroff", OPT_ENUM, &options.poweroff, 0, 0, poweroff_names, 0,
 	  "halt, qemu, bochs or acpi" },
+	{ "slice", OPT_INT, &options.slice_ms, 1, 10000, NULL, 0,
+	  "milliseconds from 1 to 10000" },
+	{ "stage2_huge", OPT_ENUM, &options.stage2_huge, 0, 0, off_on_names, 0, "on or off" },
 };
 
 int parse_u64(const char *s, size_t len, u64 *out)

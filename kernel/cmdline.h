@@ -13,6 +13,8 @@ struct tide_options {
 	u64 mem_limit; /* mem=: ignore RAM at or above this address; 0 = all */
 	char selftest[128]; /* selftest=: comma-separated groups, or "all" */
 	int poweroff; /* enum poweroff_mode */
+	int slice_ms; /* slice=: a guest's time slice */
+	int stage2_huge; /* stage2_huge=on|off: 2 MiB stage-2 mappings */
 };
 
 extern struct tide_options options;

@@ -5,11 +5,14 @@
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
+#include "arch/x86/lapic.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/poweroff.h"
 #include "arch/x86/serial.h"
 #include "kernel/boot.h"
 #include "kernel/cmdline.h"
+#include "kernel/guest.h"
+#include "kernel/sched.h"
 #include "kernel/printk.h"
 #include "kernel/selftest.h"
 #include "kernel/selftest_table.h"
@@ -18,6 +21,7 @@
 #include "mm/frame_alloc.h"
 
 static struct boot_info boot_info;
+const struct boot_info *boot_information = &boot_info;
 u32 boot_loader_magic;
 u64 boot_info_phys;
 
@@ -51,6 +55,40 @@ static void print_banner(void)
 		pr_warn("tide: this CPU has neither VMX nor SVM: guests cannot run\n");
 }
 
+/*
+ * Runs the guests of the modules to the end; returns how many failed (a
+ * refused module counts). Checks that every frame came back.
+ */
+static unsigned int run_guests(void)
+{
+	unsigned int refused, failed, ok;
+	u64 free_before, free_after;
+
+	if (vcpu_backend_init()) {
+		pr_emerg("tide: done: 0 ok, %u failed\n", boot_info.nr_modules);
+		return boot_info.nr_modules;
+	}
+	if (!vcpu_ops->set_slice && lapic_init())
+		pr_warn("tide: no slice timer: a guest runs until it halts or stops\n");
+	stage2_huge = options.stage2_huge;
+	slice_us = (u64)options.slice_ms * 1000;
+
+	free_before = frame_allocator.stats.free_frames;
+	refused = guests_create_from_modules();
+	failed = sched_run();
+	free_after = frame_allocator.stats.free_frames;
+
+	ok = nr_guests - failed;
+	failed += refused;
+	pr_emerg("tide: done: %u ok, %u failed\n", ok, failed);
+	if (free_after == free_before)
+		pr_info("tide: memory: all guest frames returned, %lu frames free\n", free_after);
+	else
+		pr_err("tide: memory: LEAKED %ld frames (%lu free before the guests, %lu after)\n",
+		       (long)(free_before - free_after), free_before, free_after);
+	return failed + (free_after != free_before);
+}
+
 void kernel_main(u32 magic, u64 info)
 {
 	int err;
@@ -58,6 +96,7 @@ void kernel_main(u32 magic, u64 info)
 	serial_init();
 	gdt_init();
 	idt_init();
+	pic_disable();
 	/* the console works and exceptions are reported from here on */
 
 	boot_loader_magic = magic;
@@ -90,6 +129,11 @@ void kernel_main(u32 magic, u64 info)
 
 	selftest_run_all();
 
-	pr_info("tide: no guests to run\n");
-	machine_poweroff(selftest_failures() == 0, "done");
+	unsigned int failed = 0;
+
+	if (boot_info.nr_modules)
+		failed = run_guests();
+	else
+		pr_info("tide: no guests to run\n");
+	machine_poweroff(selftest_failures() == 0 && failed == 0, "done");
 }

@@ -27,6 +27,7 @@ enum vcpu_reg {
 	VCPU_STAR, VCPU_LSTAR, VCPU_CSTAR, VCPU_SFMASK,
 	VCPU_SYSENTER_CS, VCPU_SYSENTER_ESP, VCPU_SYSENTER_EIP,
 	VCPU_INTERRUPT_SHADOW,
+	VCPU_TSC_OFFSET,
 	NR_VCPU_REGS,
 };
 
@@ -115,7 +116,10 @@ struct vcpu_ops {
 	void (*set_reg)(struct vcpu *v, enum vcpu_reg r, u64 val);
 	void (*inject)(struct vcpu *v, enum vcpu_event_type type, u8 vector,
 		       bool has_error, u32 error_code);
-	/* Arms the back end's slice timer (ticks of the host TSC); 0 disarms. */
+	/*
+	 * Arms the back end's own slice timer (TSC ticks; 0 disarms), or NULL
+	 * when it has none and the scheduler uses the host LAPIC timer.
+	 */
 	void (*set_slice)(struct vcpu *v, u64 tsc_ticks);
 };
 

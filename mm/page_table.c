@@ -229,6 +229,41 @@ int pt_lookup(const struct page_table *pt, u64 va, u64 *pa,
 	}
 }
 
+static int walk_leaves(struct page_table *pt, u64 table, unsigned int level, u64 base,
+		       u64 start, u64 end, pt_leaf_fn fn, void *ctx)
+{
+	const struct pt_format *fmt = pt->fmt;
+	u64 *t = table_of(table);
+	u64 span = pt_level_size(level);
+
+	for (unsigned int i = pt_index(start, level); i < PT_ENTRIES; i++) {
+		u64 va = base + i * span;
+		int err;
+
+		if (va >= end)
+			break;
+		if (!pt_present(fmt, t[i]))
+			continue;
+		if (pt_is_leaf(fmt, t[i], level))
+			err = fn(ctx, va, &t[i], level);
+		else
+			err = walk_leaves(pt, pt_entry_addr(fmt, t[i], level), level - 1, va,
+					  MAX(start, va), end, fn, ctx);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int pt_for_each_leaf(struct page_table *pt, u64 va, u64 size, pt_leaf_fn fn, void *ctx)
+{
+	u64 end = va + size;
+
+	if (end < va)
+		end = ~0UL;
+	return walk_leaves(pt, pt->root, PT_LEVELS - 1, 0, va, end, fn, ctx);
+}
+
 void pt_destroy(struct page_table *pt)
 {
 	if (pt->root)

@@ -99,6 +99,15 @@ u64 *pt_entry(struct page_table *pt, u64 va, unsigned int level, bool create);
 /* Splits the large leaf at (va, level) into a table of next-level leaves. */
 int pt_split(struct page_table *pt, u64 va, unsigned int level);
 
+/*
+ * Calls fn for every present leaf that overlaps [va, va + size), in address
+ * order, skipping empty subtrees. fn gets the leaf's first virtual address,
+ * its entry and its level, and may change or clear the entry; a non-zero
+ * return stops the walk and is returned.
+ */
+typedef int (*pt_leaf_fn)(void *ctx, u64 va, u64 *entry, unsigned int level);
+int pt_for_each_leaf(struct page_table *pt, u64 va, u64 size, pt_leaf_fn fn, void *ctx);
+
 /* Frees every table page (not the mapped memory) and the root. */
 void pt_destroy(struct page_table *pt);
 

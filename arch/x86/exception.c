@@ -8,6 +8,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
 #include "arch/x86/extable.h"
+#include "arch/x86/lapic.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/poweroff.h"
 #include "arch/x86/regs.h"
@@ -113,6 +114,10 @@ static void dump_registers(const struct regs *r)
 
 void exception_handler(struct regs *r)
 {
+	if (r->vector >= 32) {
+		irq_dispatch(r->vector);
+		return;
+	}
 	if (apply_fixup(r))
 		return;
 

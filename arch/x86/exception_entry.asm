@@ -1,4 +1,4 @@
-; Entry stubs for the 32 CPU exceptions. Each stub makes the stack look the
+; Entry stubs for the 32 CPU exceptions and the 224 interrupt vectors. Each stub makes the stack look the
 ; same (a dummy error code where the CPU pushes none, then the vector), the
 ; common path saves the general registers as a struct regs (arch/x86/regs.h)
 ; and calls exception_handler(regs). If the handler returns (a fixup was
@@ -54,6 +54,16 @@ EXCEPTION_ERR 29
 EXCEPTION_ERR 30
 EXCEPTION_NOERR 31
 
+; vectors 32-255: external interrupts, no error code
+%assign i 32
+%rep 224
+exception_stub_%+i:
+	push 0
+	push i
+	jmp exception_common
+%assign i i+1
+%endrep
+
 extern exception_handler
 exception_common:
 	push rax
@@ -98,7 +108,7 @@ section .rodata
 global exception_stubs
 exception_stubs:
 %assign i 0
-%rep 32
+%rep 256
 	dq exception_stub_%+i
 %assign i i+1
 %endrep

@@ -1,7 +1,7 @@
 /*
- * The IDT: gates for the 32 CPU exceptions (arch/x86/exception_entry.asm).
- * Vectors 32-255 stay empty until something owns them; Tide runs with
- * interrupts disabled, so only exceptions can arrive.
+ * The IDT: gates for the 32 CPU exceptions and the 224 interrupt vectors
+ * (arch/x86/exception_entry.asm). Tide runs with interrupts disabled except
+ * for short windows in which it takes the LAPIC timer (arch/x86/lapic.c).
  */
 #include "arch/x86/desc.h"
 
@@ -16,7 +16,7 @@ struct idt_gate {
 } __packed;
 
 static struct idt_gate idt[256] __aligned(16);
-extern const u64 exception_stubs[32];
+extern const u64 exception_stubs[256];
 
 static void set_gate(unsigned int vector, u64 handler, unsigned int ist)
 {
@@ -38,7 +38,7 @@ void idt_init(void)
 		u64 base;
 	} __packed idtr = { sizeof(idt) - 1, (u64)idt };
 
-	for (unsigned int v = 0; v < 32; v++)
+	for (unsigned int v = 0; v < 256; v++)
 		set_gate(v, exception_stubs[v], 0);
 	set_gate(2, exception_stubs[2], IST_NMI);
 	set_gate(8, exception_stubs[8], IST_DOUBLE_FAULT);

@@ -1,0 +1,15 @@
+/* Running the guests (kernel/sched.c). */
+#ifndef TIDE_SCHED_H
+#define TIDE_SCHED_H
+
+#include "kernel/types.h"
+
+extern u64 slice_us; /* slice=, in microseconds */
+
+/* Runs every guest until all have stopped; returns how many failed. */
+unsigned int sched_run(void);
+
+/* A host interrupt made the guest exit: take it, and end the slice if due. */
+void sched_tick(void);
+
+#endif

@@ -1,0 +1,414 @@
+/*
+ * The AMD SVM back end of the vCPU interface (kernel/vcpu.h), following the
+ * APM vol. 2, chapter 15. It owns the VMCBs, the host save area, the I/O and
+ * MSR permission maps (everything intercepted), ASIDs, and the nested page
+ * table format, and translates #VMEXIT codes into generic exits.
+ *
+ * ASIDs: each guest holds one until the space runs out (QEMU's TCG offers
+ * 16), then a new generation starts: every guest gets a fresh ASID on its
+ * next entry and the first entry of the generation flushes the whole TLB.
+ * Without flush-by-ASID (TCG) a stage-2 flush is a full TLB flush.
+ */
+#include "arch/x86/cpu.h"
+#include "arch/x86/paging.h"
+#include "kernel/errno.h"
+#include "kernel/guest.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "kernel/vcpu.h"
+#include "mm/frame_alloc.h"
+#include "mm/page_table.h"
+#include "svm/vmcb.h"
+
+#define MSR_VM_HSAVE_PA 0xc0010117
+#define SVM_FEATURE_NPT BIT(0)
+#define SVM_FEATURE_NRIPS BIT(3)
+#define SVM_FEATURE_FLUSH_BY_ASID BIT(6)
+#define IOPM_ORDER 2 /* 12 KiB used of 16 */
+#define MSRPM_ORDER 1 /* 8 KiB */
+#define DEFAULT_PAT 0x0007040600070406UL
+
+struct svm_guest {
+	u32 asid;
+	u64 generation;
+	u8 pending_flush; /* SVM_TLB_FLUSH_* for the next entry */
+};
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+};
+
+static u32 nr_asids;
+static u32 next_asid = 1;
+static u64 asid_generation = 1;
+static bool has_nrips, has_flush_by_asid;
+static u64 host_vmcb_pa, iopm_pa, msrpm_pa;
+
+void svm_enter(u64 guest_vmcb_pa, u64 *gprs, u64 host_vmcb_pa);
+
+static struct pt_format npt_format = {
+	.name = "NPT",
+	.present = BIT(0),
+	/* nested entries need U=1 at every level (APM 15.25.5) */
+	.table = BIT(0) | BIT(1) | BIT(2),
+	.read = BIT(0),
+	.write = BIT(1),
+	.user = BIT(2),
+	.leaf_always = BIT(2),
+	.large = BIT(7),
+	.addr_mask = 0x000ffffffffff000UL,
+	.max_leaf_level = 1,
+};
+
+static int svm_cpu_enable(void)
+{
+	struct cpuid_regs r = cpuid(0x8000000a);
+	u64 hsave, host_vmcb, iopm, msrpm;
+
+	if (!(r.edx & SVM_FEATURE_NPT)) {
+		pr_err("svm: no nested paging; Tide needs NPT on AMD\n");
+		return -ENODEV;
+	}
+	nr_asids = r.ebx;
+	has_nrips = r.edx & SVM_FEATURE_NRIPS;
+	has_flush_by_asid = r.edx & SVM_FEATURE_FLUSH_BY_ASID;
+	if (nr_asids < 2) {
+		pr_err("svm: only %u ASIDs\n", nr_asids);
+		return -ENODEV;
+	}
+	if (boot_cpu.nx)
+		npt_format.no_exec = BIT(63);
+
+	hsave = frame_alloc_page(OWNER_HYPERVISOR);
+	host_vmcb = frame_alloc_page(OWNER_HYPERVISOR);
+	iopm = frame_alloc(IOPM_ORDER, 0, OWNER_HYPERVISOR);
+	msrpm = frame_alloc(MSRPM_ORDER, 0, OWNER_HYPERVISOR);
+	if (!hsave || !host_vmcb || !iopm || !msrpm)
+		return -ENOMEM;
+	/* intercept every port and every MSR: the core decides */
+	memset(phys_to_virt(iopm), 0xff, PAGE_SIZE << IOPM_ORDER);
+	memset(phys_to_virt(msrpm), 0xff, PAGE_SIZE << MSRPM_ORDER);
+	host_vmcb_pa = host_vmcb;
+	iopm_pa = iopm;
+	msrpm_pa = msrpm;
+
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, hsave);
+	pr_info("svm: enabled, %u ASIDs, NRIP save %s, flush by ASID %s\n", nr_asids,
+		has_nrips ? "yes" : "no (decoding instructions instead)",
+		has_flush_by_asid ? "yes" : "no (full flushes)");
+	return 0;
+}
+
+static const struct pt_format *svm_stage2_format(void)
+{
+	return &npt_format;
+}
+
+static int svm_guest_init(struct guest *g)
+{
+	static struct svm_guest pool[MAX_GUESTS];
+	struct svm_guest *sg = &pool[g->id];
+
+	memset(sg, 0, sizeof(*sg));
+	g->arch = sg;
+	return 0;
+}
+
+static void svm_guest_destroy(struct guest *g)
+{
+	g->arch = NULL;
+}
+
+static void svm_stage2_flush(struct guest *g)
+{
+	struct svm_guest *sg = g->arch;
+
+	/*
+	 * One CPU, and the guest is not running while Tide handles it: the
+	 * flush at its next entry is before any use of the old entries.
+	 */
+	sg->pending_flush = has_flush_by_asid ? SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL;
+}
+
+static void set_segment(struct vmcb_segment *s, u16 sel, u16 attrib, u32 limit, u64 base)
+{
+	s->selector = sel;
+	s->attrib = attrib;
+	s->limit = limit;
+	s->base = base;
+}
+
+static void svm_vcpu_reset_protected(struct vcpu *v, u64 rip)
+{
+	struct svm_vcpu *sv = v->arch;
+	struct vmcb_save *s = &sv->vmcb->save;
+
+	/* flat 4 GiB segments: code 0x9b, data 0x93, with G=1 D=1 */
+	set_segment(&s->cs, 0x08, 0xc9b, 0xffffffff, 0);
+	set_segment(&s->ds, 0x10, 0xc93, 0xffffffff, 0);
+	s->es = s->ss = s->fs = s->gs = s->ds;
+	set_segment(&s->gdtr, 0, 0, 0, 0);
+	set_segment(&s->idtr, 0, 0, 0x3ff, 0);
+	set_segment(&s->ldtr, 0, 0x82, 0xffff, 0);
+	set_segment(&s->tr, 0, 0x8b, 0xffff, 0);
+	s->cpl = 0;
+	s->cr0 = X86_CR0_PE | X86_CR0_ET;
+	s->cr3 = 0;
+	s->cr4 = 0;
+	s->efer = EFER_SVME; /* VMRUN requires it; RDMSR hides it */
+	s->rflags = 0x2;
+	s->rip = rip;
+	s->dr6 = 0xffff0ff0;
+	s->dr7 = 0x400;
+	s->g_pat = DEFAULT_PAT;
+	memset(v->gpr, 0, sizeof(v->gpr));
+}
+
+static int svm_vcpu_create(struct vcpu *v)
+{
+	static struct svm_vcpu pool[MAX_GUESTS];
+	struct svm_vcpu *sv = &pool[v->guest->id];
+	struct vmcb_control *c;
+	u64 pa = frame_alloc_page(GUEST_OWNER_BASE + v->guest->id);
+
+	if (!pa)
+		return -ENOMEM;
+	sv->vmcb_pa = pa;
+	sv->vmcb = phys_to_virt(pa);
+	v->arch = sv;
+	c = &sv->vmcb->control;
+	c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI |
+			     SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID | SVM_INTERCEPT_INVD |
+			     SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO |
+			     SVM_INTERCEPT_MSR | SVM_INTERCEPT_TASK_SWITCH |
+			     SVM_INTERCEPT_SHUTDOWN;
+	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
+			     SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+			     SVM_INTERCEPT_SKINIT;
+	c->iopm_base_pa = iopm_pa;
+	c->msrpm_base_pa = msrpm_pa;
+	c->int_control = SVM_V_INTR_MASKING;
+	c->np_enable = 1;
+	c->n_cr3 = v->guest->stage2.pt.root;
+	svm_vcpu_reset_protected(v, 0);
+	return 0;
+}
+
+static void svm_vcpu_destroy(struct vcpu *v)
+{
+	struct svm_vcpu *sv = v->arch;
+
+	if (sv) {
+		frame_free_page(sv->vmcb_pa);
+		v->arch = NULL;
+	}
+}
+
+/* A fresh ASID when this guest's is from an older generation. */
+static void prepare_asid(struct guest *g, struct vmcb_control *c)
+{
+	struct svm_guest *sg = g->arch;
+
+	if (sg->generation != asid_generation) {
+		if (next_asid >= nr_asids) {
+			asid_generation++;
+			next_asid = 1;
+			sg->pending_flush = SVM_TLB_FLUSH_ALL;
+		}
+		sg->asid = next_asid++;
+		sg->generation = asid_generation;
+	}
+	c->asid = sg->asid;
+	c->tlb_control = sg->pending_flush;
+	sg->pending_flush = SVM_TLB_FLUSH_NOTHING;
+}
+
+static void translate_exit(struct svm_vcpu *sv, struct vcpu_exit *e)
+{
+	struct vmcb_control *c = &sv->vmcb->control;
+	u64 code = c->exit_code;
+	u64 info1 = c->exit_info1;
+
+	memset(e, 0, sizeof(*e));
+	e->hw_reason = code;
+	e->hw_qualification = info1;
+	if (has_nrips)
+		e->next_rip = c->next_rip;
+
+	if ((u32)code == SVM_EXIT_INVALID) {
+		e->reason = EXIT_ENTRY_FAILED;
+		return;
+	}
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		e->reason = EXIT_CPUID;
+		break;
+	case SVM_EXIT_HLT:
+		e->reason = EXIT_HLT;
+		break;
+	case SVM_EXIT_VMMCALL:
+		e->reason = EXIT_HYPERCALL;
+		break;
+	case SVM_EXIT_IOIO:
+		e->reason = EXIT_IO;
+		e->io.in = info1 & BIT(0);
+		e->io.string = info1 & (BIT(2) | BIT(3));
+		e->io.size = (info1 & BIT(4)) ? 1 : (info1 & BIT(5)) ? 2 : 4;
+		e->io.port = info1 >> 16;
+		e->next_rip = c->exit_info2; /* IOIO always reports it */
+		break;
+	case SVM_EXIT_MSR:
+		e->reason = info1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+		break;
+	case SVM_EXIT_NPF:
+		e->reason = EXIT_STAGE2_FAULT;
+		e->fault.gpa = c->exit_info2;
+		e->fault.present = info1 & BIT(0);
+		e->fault.access = (info1 & BIT(1)) ? STAGE2_WRITE :
+				  (info1 & BIT(4)) ? STAGE2_EXEC : STAGE2_READ;
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		e->reason = EXIT_SHUTDOWN;
+		break;
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+	case SVM_EXIT_SMI:
+	case SVM_EXIT_INIT:
+		e->reason = EXIT_INTERRUPT;
+		break;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
+		e->reason = EXIT_VIRT_INSN;
+		break;
+	default:
+		if (code >= SVM_EXIT_EXCEPTION_BASE && code < SVM_EXIT_EXCEPTION_BASE + 32) {
+			e->reason = EXIT_EXCEPTION;
+			e->exception.vector = code - SVM_EXIT_EXCEPTION_BASE;
+			e->exception.error_code = info1;
+		} else {
+			e->reason = EXIT_UNHANDLED;
+		}
+		break;
+	}
+}
+
+static void svm_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
+{
+	struct svm_vcpu *sv = v->arch;
+	struct vmcb *vmcb = sv->vmcb;
+
+	prepare_asid(v->guest, &vmcb->control);
+	vmcb->save.rax = v->gpr[GPR_RAX];
+	vmcb->save.rsp = v->gpr[GPR_RSP];
+	vmcb->control.clean_bits = 0; /* Tide edits the VMCB freely */
+
+	svm_enter(sv->vmcb_pa, v->gpr, host_vmcb_pa);
+
+	v->gpr[GPR_RAX] = vmcb->save.rax;
+	v->gpr[GPR_RSP] = vmcb->save.rsp;
+	vmcb->control.event_inject = 0;
+	/* an event cut short by this exit is delivered again on the next entry */
+	if (vmcb->control.exit_int_info & SVM_EVENT_VALID)
+		vmcb->control.event_inject = vmcb->control.exit_int_info;
+	translate_exit(sv, e);
+}
+
+static u64 *reg_field(struct vmcb *vmcb, enum vcpu_reg r)
+{
+	struct vmcb_save *s = &vmcb->save;
+
+	switch (r) {
+	case VCPU_RIP: return &s->rip;
+	case VCPU_RFLAGS: return &s->rflags;
+	case VCPU_CR0: return &s->cr0;
+	case VCPU_CR2: return &s->cr2;
+	case VCPU_CR3: return &s->cr3;
+	case VCPU_CR4: return &s->cr4;
+	case VCPU_EFER: return &s->efer;
+	case VCPU_CS_BASE: return &s->cs.base;
+	case VCPU_FS_BASE: return &s->fs.base;
+	case VCPU_GS_BASE: return &s->gs.base;
+	case VCPU_KERNEL_GS_BASE: return &s->kernel_gs_base;
+	case VCPU_STAR: return &s->star;
+	case VCPU_LSTAR: return &s->lstar;
+	case VCPU_CSTAR: return &s->cstar;
+	case VCPU_SFMASK: return &s->sfmask;
+	case VCPU_SYSENTER_CS: return &s->sysenter_cs;
+	case VCPU_SYSENTER_ESP: return &s->sysenter_esp;
+	case VCPU_SYSENTER_EIP: return &s->sysenter_eip;
+	case VCPU_PAT: return &s->g_pat;
+	case VCPU_INTERRUPT_SHADOW: return &vmcb->control.int_shadow;
+	case VCPU_TSC_OFFSET: return &vmcb->control.tsc_offset;
+	default: return NULL;
+	}
+}
+
+static u64 svm_get_reg(struct vcpu *v, enum vcpu_reg r)
+{
+	struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	u64 *f;
+
+	switch (r) {
+	case VCPU_CS_ATTR: return vmcb->save.cs.attrib;
+	case VCPU_SS_ATTR: return vmcb->save.ss.attrib;
+	case VCPU_CPL: return vmcb->save.cpl;
+	case VCPU_EFER: return vmcb->save.efer & ~EFER_SVME;
+	default:
+		f = reg_field(vmcb, r);
+		return f ? *f : 0;
+	}
+}
+
+static void svm_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
+{
+	struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	u64 *f;
+
+	if (r == VCPU_EFER)
+		val |= EFER_SVME;
+	f = reg_field(vmcb, r);
+	if (f)
+		*f = val;
+}
+
+static void svm_inject(struct vcpu *v, enum vcpu_event_type type, u8 vector,
+		       bool has_error, u32 error_code)
+{
+	struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	static const u64 types[] = {
+		[EVENT_EXTERNAL] = SVM_EVENT_TYPE_INTR,
+		[EVENT_NMI] = SVM_EVENT_TYPE_NMI,
+		[EVENT_EXCEPTION] = SVM_EVENT_TYPE_EXCEPTION,
+		[EVENT_SOFTWARE] = SVM_EVENT_TYPE_SOFT,
+	};
+	u64 ev = vector | types[type] | SVM_EVENT_VALID;
+
+	if (has_error)
+		ev |= SVM_EVENT_ERROR_VALID | ((u64)error_code << 32);
+	vmcb->control.event_inject = ev;
+}
+
+const struct vcpu_ops svm_ops = {
+	.name = "SVM",
+	.stage2_name = "NPT",
+	.cpu_enable = svm_cpu_enable,
+	.stage2_format = svm_stage2_format,
+	.guest_init = svm_guest_init,
+	.guest_destroy = svm_guest_destroy,
+	.stage2_flush = svm_stage2_flush,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_destroy = svm_vcpu_destroy,
+	.vcpu_reset_protected = svm_vcpu_reset_protected,
+	.vcpu_run = svm_vcpu_run,
+	.get_reg = svm_get_reg,
+	.set_reg = svm_set_reg,
+	.inject = svm_inject,
+	.set_slice = NULL, /* no slice timer in SVM: the scheduler uses the LAPIC timer */
+};
