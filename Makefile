@@ -92,6 +92,9 @@ $(FUZZ_BIN): tests/unit/mm/bootinfo_fuzz.c mm/bootinfo.c mm/memmap.c tests/unit/
 
 unit: $(UNIT_BINS) $(FUZZ_BIN)
 
+# --- test guests (guest/guest.mk) ------------------------------------------
+include guest/guest.mk
+
 # --- running --------------------------------------------------------------
 RUN_CMDLINE ?= selftest=all poweroff=qemu
 QEMU_RUN := $(QEMU) -accel tcg -cpu EPYC -m 256 -display none -monitor none \
@@ -112,7 +115,7 @@ $(BUILD)/tide.iso: $(BUILD)/tide.elf tools/mkiso.sh FORCE
 	tools/mkiso.sh $@ $(BUILD)/tide.elf "$(ISO_CMDLINE)"
 
 # --- the whole suite ------------------------------------------------------
-test: deps all unit
+test: deps all unit guests
 	$(PYTHON) tests/run.py $(TEST_ARGS)
 
 deps:

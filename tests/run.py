@@ -371,6 +371,7 @@ def build_iso(iso, cmdline, modules):
     """Build (or reuse) `iso` for KERNEL64 + cmdline + modules. Raises
     RuntimeError with mkiso's output on failure."""
     h = hashlib.sha256()
+    h.update(b"module-string-v2")  # bump when the module string format changes
     for f in (MKISO, KERNEL64):
         h.update(f.read_bytes())
     h.update(b"\0" + cmdline.encode())
@@ -390,7 +391,10 @@ def build_iso(iso, cmdline, modules):
         stamp.unlink(missing_ok=True)
         cmd = ["bash", str(MKISO), str(iso), str(KERNEL64), cmdline]
         for path, args in modules:
-            cmd += [str(ROOT / path), args]
+            # GRUB passes only what follows the file in module2's line; put
+            # the image name first, as QEMU's -initrd does, so Tide sees the
+            # same module string on every profile.
+            cmd += [str(ROOT / path), f"{path} {args}".strip()]
         r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                            text=True, cwd=ROOT, timeout=300)
         if r.returncode != 0:
