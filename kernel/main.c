@@ -68,7 +68,7 @@ static unsigned int run_guests(void)
 		pr_emerg("tide: done: 0 ok, %u failed\n", boot_info.nr_modules);
 		return boot_info.nr_modules;
 	}
-	if (!vcpu_ops->set_slice && lapic_init())
+	if (lapic_init())
 		pr_warn("tide: no slice timer: a guest runs until it halts or stops\n");
 	stage2_huge = options.stage2_huge;
 	slice_us = (u64)options.slice_ms * 1000;

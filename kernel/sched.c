@@ -13,6 +13,11 @@
 u64 slice_us = 10000;
 static bool slice_over;
 
+void sched_slice_expired(void)
+{
+	slice_over = true;
+}
+
 void sched_tick(void)
 {
 	irq_service_pending();

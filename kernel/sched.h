@@ -12,4 +12,7 @@ unsigned int sched_run(void);
 /* A host interrupt made the guest exit: take it, and end the slice if due. */
 void sched_tick(void);
 
+/* The back end's own slice timer expired. */
+void sched_slice_expired(void);
+
 #endif

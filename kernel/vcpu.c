@@ -8,19 +8,14 @@ const struct vcpu_ops *vcpu_ops;
 
 int vcpu_backend_init(void)
 {
-	const struct vcpu_ops *ops = NULL;
+	const struct vcpu_ops *ops;
 	int err;
 
 	if (!boot_cpu.virt_usable) {
 		pr_err("tide: no usable VMX or SVM: guests cannot run\n");
 		return -ENODEV;
 	}
-	if (boot_cpu.virt == VIRT_SVM)
-		ops = &svm_ops;
-	if (!ops) {
-		pr_err("tide: the VMX back end is not in this build yet: guests cannot run\n");
-		return -ENODEV;
-	}
+	ops = boot_cpu.virt == VIRT_SVM ? &svm_ops : &vmx_ops;
 	err = ops->cpu_enable();
 	if (err) {
 		pr_err("tide: cannot enable %s (%d): guests cannot run\n", ops->name, err);

@@ -148,8 +148,10 @@ void handle_exit(struct vcpu *v, const struct vcpu_exit *e)
 		vcpu_ops->inject(v, EVENT_EXCEPTION, VECTOR_UD, false, 0);
 		break;
 	case EXIT_INTERRUPT:
-	case EXIT_PREEMPTED:
 		sched_tick();
+		break;
+	case EXIT_PREEMPTED:
+		sched_slice_expired();
 		break;
 	case EXIT_SHUTDOWN:
 		guest_crash(g, "triple fault");

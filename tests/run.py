@@ -109,7 +109,7 @@ class CaseError(Exception):
 
 class Case:
     KEYS = {"profiles", "cmdline", "module", "memory", "timeout", "expect",
-            "forbid", "poweroff", "run", "status"}
+            "forbid", "poweroff", "run", "status", "kernel"}
 
     def __init__(self, path):
         self.path = Path(path).resolve()
@@ -124,6 +124,7 @@ class Case:
         self.poweroff = "required"
         self.status = "success"  # what Tide must report at power-off
         self.run = None
+        self.kernel = None  # repo-relative kernel replacing Tide (qemu-kernel only)
         self.parse()
 
     @property
@@ -192,6 +193,10 @@ class Case:
                 if value not in ("success", "failure"):
                     raise CaseError(f"{where}: status must be 'success' or 'failure'")
                 self.status = value
+            elif key == "kernel":
+                if not value:
+                    raise CaseError(f"{where}: kernel needs a file")
+                self.kernel = value
             elif key == "run":
                 try:
                     self.run = shlex.split(value)
@@ -199,10 +204,14 @@ class Case:
                     raise CaseError(f"{where}: run: {e}")
                 if not self.run:
                     raise CaseError(f"{where}: run needs a command")
-        if self.run and (self.cmdline or self.modules):
-            raise CaseError("'run' cases take no cmdline or module")
+        if self.run and (self.cmdline or self.modules or self.kernel):
+            raise CaseError("'run' cases take no cmdline, module or kernel")
         if not self.run:
-            self.profiles()  # validate now
+            chosen = self.profiles()  # validate now
+            other = [p for p in chosen if PROFILES[p]["kind"] != "qemu-kernel"]
+            if self.kernel and other:
+                raise CaseError(f"kernel: works only on QEMU -kernel profiles, "
+                                f"not {', '.join(other)}")
 
     def profiles(self):
         """The profiles this case asks for (HOST for `run:` cases)."""
@@ -528,13 +537,15 @@ def run_boot(case, profile):
         env = dict(os.environ)
         if kind in ("qemu-kernel", "qemu-iso"):
             qemu = need_binary(["qemu-system-x86_64"], "qemu-system-x86")
-            cmdline = with_poweroff(case.cmdline, "qemu")
+            # Another kernel (a test guest on bare QEMU) knows no poweroff=.
+            cmdline = case.cmdline if case.kernel else with_poweroff(case.cmdline, "qemu")
             cmd = [qemu, "-accel", prof["accel"], "-cpu", prof["cpu"],
                    "-m", str(case.memory)]
             if kind == "qemu-kernel":
-                if not KERNEL32.is_file():
-                    return fail(f"{rel(KERNEL32)} not found (run make)")
-                cmd += ["-kernel", rel(KERNEL32), "-append", cmdline]
+                kernel = ROOT / case.kernel if case.kernel else KERNEL32
+                if not kernel.is_file():
+                    return fail(f"{rel(kernel)} not found (run make)")
+                cmd += ["-kernel", rel(kernel), "-append", cmdline]
                 if case.modules:
                     cmd += ["-initrd", initrd_arg(case.modules)]
             else:
@@ -598,11 +609,12 @@ def run_boot(case, profile):
         # isa-debug-exit: Tide writes 0 (success) or 1 (failure); QEMU exits
         # with (v<<1)|1. Secondary to the log. 0 = QEMU exited otherwise
         # (reset with -no-reboot, poweroff=acpi/halt ...).
+        who = case.kernel or "Tide"
         if case.status == "failure" and status != 3:
-            res.verdict, res.reason = "FAIL", (f"Tide was expected to report failure through "
+            res.verdict, res.reason = "FAIL", (f"{who} was expected to report failure through "
                                                f"isa-debug-exit (status 3), QEMU exited {status}")
         elif case.status == "success" and status == 3:
-            res.verdict, res.reason = "FAIL", "Tide reported failure through isa-debug-exit (status 3)"
+            res.verdict, res.reason = "FAIL", f"{who} reported failure through isa-debug-exit (status 3)"
         elif status not in (0, 1, 3):
             res.verdict, res.reason = "FAIL", f"QEMU exit status {status}"
     return res

@@ -25,6 +25,7 @@
 #define CALIBRATE_MS 10
 
 volatile bool lapic_timer_fired;
+u64 tsc_ticks_per_ms;
 static volatile u32 *lapic;
 static u64 ticks_per_ms;
 
@@ -57,6 +58,7 @@ static u64 calibrate(void)
 {
 	u16 count = PIT_HZ * CALIBRATE_MS / 1000;
 	u32 start, end;
+	u64 tsc_start;
 
 	/* PIT channel 2, mode 0, gated by port 0x61 bit 0, speaker off */
 	outb(0x61, (inb(0x61) & ~0x02) | 0x01);
@@ -67,10 +69,12 @@ static u64 calibrate(void)
 	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_TIMER_VECTOR);
 	lapic_write(LAPIC_TIMER_INITIAL, 0xffffffff);
 	start = lapic_read(LAPIC_TIMER_CURRENT);
+	tsc_start = rdtsc();
 	for (u64 spins = 0; !(inb(0x61) & 0x20); spins++)
 		if (spins > 100000000)
 			return 0; /* no PIT: no calibration */
 	end = lapic_read(LAPIC_TIMER_CURRENT);
+	tsc_ticks_per_ms = (rdtsc() - tsc_start) / CALIBRATE_MS;
 	lapic_write(LAPIC_TIMER_INITIAL, 0);
 	return (start - end) / CALIBRATE_MS;
 }
@@ -88,7 +92,8 @@ int lapic_init(void)
 		pr_err("lapic: timer calibration failed\n");
 		return -ENODEV;
 	}
-	pr_info("lapic: timer at %lu ticks/ms (divide by 16)\n", ticks_per_ms);
+	pr_info("lapic: timer at %lu ticks/ms (divide by 16), TSC at %lu ticks/ms\n",
+		ticks_per_ms, tsc_ticks_per_ms);
 	return 0;
 }
 

@@ -23,6 +23,9 @@ void lapic_timer_oneshot(u64 us);
 /* Takes a pending interrupt now (briefly enabling interrupts). */
 void irq_service_pending(void);
 
+/* TSC ticks per millisecond, measured at lapic_init() (0 before). */
+extern u64 tsc_ticks_per_ms;
+
 /* Set by the timer interrupt; cleared by whoever consumes it. */
 extern volatile bool lapic_timer_fired;
 
