@@ -35,8 +35,9 @@ KERNEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(KERNEL_C)) \
 # Host unit tests: name and the hypervisor sources each one links.
 UNIT_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -O1 -I. \
 	       -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-UNIT_TESTS  := buddy_test memmap_test bootinfo_test
+UNIT_TESTS  := buddy_test memmap_test bootinfo_test x86_decode_test
 buddy_test_SRCS    := mm/buddy.c
+x86_decode_test_SRCS := kernel/x86_decode.c
 memmap_test_SRCS   := mm/memmap.c
 bootinfo_test_SRCS := mm/bootinfo.c mm/memmap.c
 UNIT_BINS   := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
@@ -84,6 +85,7 @@ $(BUILD)/unit/$(1): $(wildcard tests/unit/*/$(1).c) tests/unit/unit.c tests/unit
 	$$(HOSTCC) $$(UNIT_CFLAGS) tests/unit/unit.c $$($(1)_SRCS) $(wildcard tests/unit/*/$(1).c) -o $$@
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_RULE,$(t))))
+$(BUILD)/unit/x86_decode_test: tests/unit/kernel/x86_decode_vectors.h
 
 $(FUZZ_BIN): tests/unit/mm/bootinfo_fuzz.c mm/bootinfo.c mm/memmap.c tests/unit/unit.c
 	@mkdir -p $(dir $@) $(BUILD)/unit/fuzz-corpus

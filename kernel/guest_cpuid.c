@@ -162,3 +162,44 @@ refuse:
 	log_refused_msr(g, msr, true);
 	return -1;
 }
+
+/* CR4 bits a guest may set: what the host CPU has, never VMXE or SMXE. */
+static u64 guest_cr4_allowed(void)
+{
+	struct cpuid_regs l1 = cpuid(1), l7 = { 0 };
+	u64 allowed = 0x7ff; /* VME .. OSXMMEXCPT */
+
+	if (boot_cpu.max_leaf >= 7)
+		l7 = cpuid_count(7, 0);
+	if (l7.ecx & BIT(2))
+		allowed |= BIT(11); /* UMIP */
+	if (l7.ebx & BIT(0))
+		allowed |= BIT(16); /* FSGSBASE */
+	if (l1.ecx & BIT(17))
+		allowed |= BIT(17); /* PCIDE */
+	if (l1.ecx & BIT(26))
+		allowed |= BIT(18); /* OSXSAVE */
+	if (l7.ebx & BIT(7))
+		allowed |= BIT(20); /* SMEP */
+	if (l7.ebx & BIT(20))
+		allowed |= BIT(21); /* SMAP */
+	if (l7.ecx & BIT(3))
+		allowed |= BIT(22); /* PKE */
+	return allowed;
+}
+
+bool guest_cr_write_valid(struct vcpu *v __unused, unsigned int cr, u64 value)
+{
+	if (cr == 4)
+		return !(value & ~guest_cr4_allowed());
+	if (cr == 0) {
+		if (value >> 32)
+			return false;
+		if ((value & X86_CR0_PG) && !(value & X86_CR0_PE))
+			return false;
+		if ((value & BIT(29)) && !(value & BIT(30))) /* NW without CD */
+			return false;
+		return true;
+	}
+	return false;
+}

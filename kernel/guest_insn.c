@@ -74,8 +74,8 @@ enum x86_mode guest_code_mode(struct vcpu *v)
 {
 	u64 attr = vcpu_get(v, VCPU_CS_ATTR);
 
-	if (!(vcpu_get(v, VCPU_CR0) & X86_CR0_PE))
-		return X86_MODE_16;
+	if (!(vcpu_get(v, VCPU_CR0) & X86_CR0_PE) || (vcpu_get(v, VCPU_RFLAGS) & BIT(17)))
+		return X86_MODE_16; /* real mode or virtual-8086 mode */
 	if ((vcpu_get(v, VCPU_EFER) & EFER_LMA) && (attr & BIT(9))) /* CS.L */
 		return X86_MODE_64;
 	return (attr & BIT(10)) ? X86_MODE_32 : X86_MODE_16; /* CS.D */
@@ -83,7 +83,9 @@ enum x86_mode guest_code_mode(struct vcpu *v)
 
 int guest_decode_current(struct vcpu *v, struct x86_insn *insn)
 {
-	u64 linear = vcpu_get(v, VCPU_CS_BASE) + vcpu_get(v, VCPU_RIP);
+	enum x86_mode mode = guest_code_mode(v);
+	/* in 64-bit mode the CS base is treated as 0 */
+	u64 linear = (mode == X86_MODE_64 ? 0 : vcpu_get(v, VCPU_CS_BASE)) + vcpu_get(v, VCPU_RIP);
 	u8 bytes[X86_MAX_INSN_LEN];
 	size_t have = 0;
 
@@ -101,7 +103,7 @@ int guest_decode_current(struct vcpu *v, struct x86_insn *insn)
 	}
 	if (!have)
 		return -EFAULT;
-	return x86_decode(bytes, have, guest_code_mode(v), insn);
+	return x86_decode(bytes, have, mode, insn);
 }
 
 int guest_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)

@@ -41,6 +41,7 @@ enum vcpu_exit_reason {
 	EXIT_HLT,
 	EXIT_HYPERCALL, /* VMCALL / VMMCALL */
 	EXIT_VIRT_INSN, /* the guest tried a VMX/SVM instruction */
+	EXIT_CR_WRITE, /* MOV to CR0/CR4 of a bit Tide must check */
 	EXIT_INTERRUPT, /* a host interrupt (timer) arrived: preemption */
 	EXIT_PREEMPTED, /* the slice timer of the back end expired */
 	EXIT_SHUTDOWN, /* triple fault or shutdown */
@@ -48,6 +49,8 @@ enum vcpu_exit_reason {
 	EXIT_ENTRY_FAILED, /* the CPU refused the guest state */
 	EXIT_UNHANDLED, /* anything else: stops the guest */
 };
+
+#define CR_GPR_UNKNOWN 0xff
 
 #define STAGE2_READ BIT(0)
 #define STAGE2_WRITE BIT(1)
@@ -78,6 +81,10 @@ struct vcpu_exit {
 			bool has_error;
 			u32 error_code;
 		} exception;
+		struct {
+			u8 cr; /* 0 or 4 */
+			u8 gpr; /* source register, or CR_GPR_UNKNOWN: decode */
+		} cr;
 	};
 	u64 hw_reason; /* vendor exit code, for messages */
 	u64 hw_qualification;

@@ -105,6 +105,32 @@ static void handle_msr(struct vcpu *v, const struct vcpu_exit *e)
 	skip(v, e);
 }
 
+/* MOV to CR0 or CR4: check it as the CPU would, then apply it. */
+static void handle_cr_write(struct vcpu *v, const struct vcpu_exit *e)
+{
+	unsigned int gpr = e->cr.gpr;
+	u64 value;
+
+	if (gpr == CR_GPR_UNKNOWN) {
+		struct x86_insn insn;
+
+		/* 0F 22 /r: MOV CRn, r64; the register is ModRM.rm (+ REX.B) */
+		if (guest_decode_current(v, &insn) || insn.map != X86_MAP_0F ||
+		    insn.opcode != 0x22) {
+			guest_crash(v->guest, "cannot decode its control register write");
+			return;
+		}
+		gpr = X86_MODRM_RM(insn.modrm) | ((insn.rex & X86_REX_B) ? 8 : 0);
+	}
+	value = v->gpr[gpr];
+	if (guest_code_mode(v) != X86_MODE_64)
+		value &= 0xffffffff;
+	if (!guest_cr_write_valid(v, e->cr.cr, value))
+		return inject_gp(v);
+	vcpu_set(v, e->cr.cr == 0 ? VCPU_CR0 : VCPU_CR4, value);
+	skip(v, e);
+}
+
 static void handle_hlt(struct vcpu *v, const struct vcpu_exit *e)
 {
 	skip(v, e);
@@ -143,6 +169,9 @@ void handle_exit(struct vcpu *v, const struct vcpu_exit *e)
 		break;
 	case EXIT_HLT:
 		handle_hlt(v, e);
+		break;
+	case EXIT_CR_WRITE:
+		handle_cr_write(v, e);
 		break;
 	case EXIT_VIRT_INSN:
 		vcpu_ops->inject(v, EVENT_EXCEPTION, VECTOR_UD, false, 0);

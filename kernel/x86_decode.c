@@ -164,7 +164,10 @@ struct cursor {
 	size_t pos;
 };
 
-/* The 15-byte limit comes first: a longer instruction is invalid however much was fetched. */
+/*
+ * The 15-byte limit comes first: a longer instruction is invalid however
+ * much the caller fetched.
+ */
 static int room(const struct cursor *c, unsigned int n)
 {
 	if (c->pos + n > X86_MAX_INSN_LEN)
@@ -244,65 +247,66 @@ static int is_vex_escape(const struct cursor *c, enum x86_mode mode, u8 op,
 	return 0;
 }
 
+/*
+ * The maps VEX, EVEX and XOP can select (by X86_PFX_* of the escape), and
+ * what their opcodes take. Map 0F uses twobyte[] for ModRM and ib.
+ */
+static const struct {
+	u16 by;
+	u16 flags;
+} vex_maps[] = {
+	[X86_MAP_0F] = { X86_PFX_VEX | X86_PFX_EVEX, 0 },
+	[X86_MAP_0F38] = { X86_PFX_VEX | X86_PFX_EVEX, M },
+	[X86_MAP_0F3A] = { X86_PFX_VEX | X86_PFX_EVEX, M | Ib },
+	[X86_MAP_EVEX5] = { X86_PFX_EVEX, M },
+	[X86_MAP_EVEX6] = { X86_PFX_EVEX, M },
+	[X86_MAP_XOP8] = { X86_PFX_XOP, M | Ib },
+	[X86_MAP_XOP9] = { X86_PFX_XOP, M },
+	[X86_MAP_XOPA] = { X86_PFX_XOP, M | Id },
+};
+
 /* The bytes after a VEX/EVEX/XOP escape, the opcode, and its map's flags. */
 static int decode_vex(struct cursor *c, struct x86_insn *insn, u8 esc,
 		      u16 *flags)
 {
+	u16 kind = esc == 0x62 ? X86_PFX_EVEX : esc == 0x8f ? X86_PFX_XOP :
+		   X86_PFX_VEX;
 	unsigned int n = esc == 0xc5 ? 1 : esc == 0x62 ? 3 : 2;
-	u8 map;
 	int err;
 
 	/* These belong inside the payload (pp, W, R...): #UD in front of it. */
 	if (insn->rex || (insn->prefixes & (X86_PFX_OPSIZE | X86_PFX_LOCK |
 					    X86_PFX_REP | X86_PFX_REPNE)))
 		return -EINVAL;
+	insn->prefixes |= kind;
 	for (unsigned int i = 0; i < n; i++) {
 		err = take_byte(c, &insn->vex[i]);
 		if (err)
 			return err;
 	}
-	if (esc == 0xc5) {
-		insn->prefixes |= X86_PFX_VEX;
-		map = X86_MAP_0F;
-	} else {
-		insn->prefixes |= esc == 0xc4 ? X86_PFX_VEX :
-				  esc == 0x8f ? X86_PFX_XOP : X86_PFX_EVEX;
-		map = insn->vex[0] & (esc == 0x62 ? 0x07 : 0x1f);
-	}
+	/* Two-byte C5 implies map 0F; EVEX has 3 map bits, VEX and XOP 5. */
+	if (esc == 0xc5)
+		insn->map = X86_MAP_0F;
+	else
+		insn->map = insn->vex[0] & (kind == X86_PFX_EVEX ? 0x07 : 0x1f);
 	/* EVEX P0 bit 3 must be 0 and P1 bit 2 must be 1. */
-	if (esc == 0x62 && ((insn->vex[0] & 0x08) || !(insn->vex[1] & 0x04)))
+	if (kind == X86_PFX_EVEX &&
+	    ((insn->vex[0] & 0x08) || !(insn->vex[1] & 0x04)))
+		return -EINVAL;
+	if (insn->map >= ARRAY_SIZE(vex_maps) || !(vex_maps[insn->map].by & kind))
 		return -EINVAL;
 	err = take_byte(c, &insn->opcode);
 	if (err)
 		return err;
-	insn->map = map;
-
-	switch (map) {
-	case X86_MAP_0F:
-		/* Same ModRM and ib as the legacy map (VZEROUPPER = EMMS slot). */
+	*flags = vex_maps[insn->map].flags;
+	if (insn->map == X86_MAP_0F) {
+		/* All have ModRM but VZEROUPPER/VZEROALL (VEX 77); no 3DNow!. */
 		*flags = twobyte[insn->opcode] & (M | X | IMM_MASK);
-		return esc == 0x8f ? -EINVAL : 0;
-	case X86_MAP_0F38:
-		*flags = M;
-		return esc == 0x8f ? -EINVAL : 0;
-	case X86_MAP_0F3A:
-		*flags = M | Ib;
-		return esc == 0x8f ? -EINVAL : 0;
-	case X86_MAP_EVEX5:
-	case X86_MAP_EVEX6:
-		*flags = M;
-		return esc == 0x62 ? 0 : -EINVAL;
-	case X86_MAP_XOP8:
-		*flags = M | Ib;
-		return esc == 0x8f ? 0 : -EINVAL;
-	case X86_MAP_XOP9:
-		*flags = M;
-		return esc == 0x8f ? 0 : -EINVAL;
-	case X86_MAP_XOPA:
-		*flags = M | Id;
-		return esc == 0x8f ? 0 : -EINVAL;
+		if (insn->opcode == 0x0f ||
+		    (!(*flags & M) && (kind != X86_PFX_VEX || insn->opcode != 0x77)))
+			return -EINVAL;
 	}
-	return -EINVAL;
+	return 0;
 }
 
 /* ModRM, then SIB and displacement as the address size lays them out. */
@@ -351,6 +355,8 @@ static int decode_modrm(struct cursor *c, struct x86_insn *insn, u16 flags)
 	return take_signed(c, insn->disp_size, &insn->disp);
 }
 
+#define OP(map, opcode) ((map) << 8 | (opcode))
+
 /*
  * Opcodes whose ModRM.reg picks the instruction: reject the undefined ones
  * and add what the reg field implies (immediate, 64-bit default size).
@@ -360,31 +366,31 @@ static int fix_group(struct x86_insn *insn, u16 *flags)
 	u8 reg = X86_MODRM_REG(insn->modrm);
 	u8 mod = X86_MODRM_MOD(insn->modrm);
 
-	switch (insn->map << 8 | insn->opcode) {
-	case 0x0f6: /* TEST r/m, imm is /0 (and /1); NOT NEG MUL ... have none */
+	switch (OP(insn->map, insn->opcode)) {
+	case OP(X86_MAP_ONE, 0xf6): /* TEST r/m, imm is /0 (and /1); NOT NEG MUL ... have none */
 		if (reg <= 1)
 			*flags |= Ib;
 		return 0;
-	case 0x0f7:
+	case OP(X86_MAP_ONE, 0xf7):
 		if (reg <= 1)
 			*flags |= Iz;
 		return 0;
-	case 0x0c6: /* MOV r/m, imm is /0; C6 F8 is XABORT ib, C7 F8 XBEGIN */
-	case 0x0c7:
+	case OP(X86_MAP_ONE, 0xc6): /* MOV r/m, imm is /0; C6 F8 is XABORT ib, C7 F8 XBEGIN */
+	case OP(X86_MAP_ONE, 0xc7):
 		return reg == 0 || insn->modrm == 0xf8 ? 0 : -EINVAL;
-	case 0x0fe: /* INC, DEC */
+	case OP(X86_MAP_ONE, 0xfe): /* INC, DEC */
 		return reg <= 1 ? 0 : -EINVAL;
-	case 0x0ff: /* INC DEC CALL CALLF JMP JMPF PUSH; far ones need memory */
+	case OP(X86_MAP_ONE, 0xff): /* INC DEC CALL CALLF JMP JMPF PUSH; far ones need memory */
 		if (reg == 7 || ((reg == 3 || reg == 5) && mod == 3))
 			return -EINVAL;
 		if (reg == 2 || reg == 4 || reg == 6)
 			*flags |= D64;
 		return 0;
-	case 0x08f: /* POP r/m; XOP was taken out before */
+	case OP(X86_MAP_ONE, 0x8f): /* POP r/m; XOP was taken out before */
 		return reg == 0 ? 0 : -EINVAL;
-	case 0x1ba: /* BT BTS BTR BTC r/m, ib */
+	case OP(X86_MAP_0F, 0xba): /* BT BTS BTR BTC r/m, ib */
 		return reg >= 4 ? 0 : -EINVAL;
-	case 0x178: /* VMREAD; with 66 or F2, AMD's EXTRQ/INSERTQ xmm, ib, ib */
+	case OP(X86_MAP_0F, 0x78): /* VMREAD; with 66 or F2, AMD's EXTRQ/INSERTQ xmm, ib, ib */
 		if (insn->prefixes & (X86_PFX_OPSIZE | X86_PFX_REPNE))
 			*flags = (*flags & ~IMM_MASK) | Ibb;
 		return 0;
@@ -579,6 +585,34 @@ none:
 	memset(m, 0, sizeof(*m));
 }
 
+/* Legacy prefixes: the flag each sets; the last segment override wins. */
+static const struct legacy_prefix {
+	u8 byte;
+	u16 flag;
+	u8 seg;
+} legacy_prefixes[] = {
+	{ 0x66, X86_PFX_OPSIZE, 0 },
+	{ 0x67, X86_PFX_ADDRSIZE, 0 },
+	{ 0xf0, X86_PFX_LOCK, 0 },
+	{ 0xf2, X86_PFX_REPNE, 0 }, /* the last of F2/F3 wins */
+	{ 0xf3, X86_PFX_REP, 0 },
+	{ 0x26, X86_PFX_SEG, X86_SEG_ES },
+	{ 0x2e, X86_PFX_SEG, X86_SEG_CS },
+	{ 0x36, X86_PFX_SEG, X86_SEG_SS },
+	{ 0x3e, X86_PFX_SEG, X86_SEG_DS },
+	{ 0x64, X86_PFX_SEG, X86_SEG_FS },
+	{ 0x65, X86_PFX_SEG, X86_SEG_GS },
+};
+
+static const struct legacy_prefix *find_prefix(u8 b)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(legacy_prefixes); i++) {
+		if (legacy_prefixes[i].byte == b)
+			return &legacy_prefixes[i];
+	}
+	return NULL;
+}
+
 int x86_decode(const u8 *bytes, size_t avail, enum x86_mode mode,
 	       struct x86_insn *out)
 {
@@ -597,56 +631,26 @@ int x86_decode(const u8 *bytes, size_t avail, enum x86_mode mode,
 
 	/* Legacy prefixes in any order; REX counts only right before the opcode. */
 	for (;;) {
+		const struct legacy_prefix *p;
+
 		err = take_byte(&c, &b);
 		if (err)
 			return err;
-		switch (b) {
-		case 0x66:
-			insn->prefixes |= X86_PFX_OPSIZE;
+		p = find_prefix(b);
+		if (p) {
+			if (p->flag & (X86_PFX_REP | X86_PFX_REPNE))
+				insn->prefixes &= ~(X86_PFX_REP | X86_PFX_REPNE);
+			insn->prefixes |= p->flag;
+			if (p->seg)
+				insn->seg = p->seg;
+			insn->rex = 0; /* a REX followed by a legacy prefix is ignored */
+		} else if (mode == X86_MODE_64 && (b & 0xf0) == 0x40) {
+			insn->rex = b;
+		} else {
 			break;
-		case 0x67:
-			insn->prefixes |= X86_PFX_ADDRSIZE;
-			break;
-		case 0xf0:
-			insn->prefixes |= X86_PFX_LOCK;
-			break;
-		case 0xf2: /* the last of F2/F3 wins */
-			insn->prefixes = (insn->prefixes & ~X86_PFX_REP) | X86_PFX_REPNE;
-			break;
-		case 0xf3:
-			insn->prefixes = (insn->prefixes & ~X86_PFX_REPNE) | X86_PFX_REP;
-			break;
-		case 0x26:
-			insn->seg = X86_SEG_ES;
-			break;
-		case 0x2e:
-			insn->seg = X86_SEG_CS;
-			break;
-		case 0x36:
-			insn->seg = X86_SEG_SS;
-			break;
-		case 0x3e:
-			insn->seg = X86_SEG_DS;
-			break;
-		case 0x64:
-			insn->seg = X86_SEG_FS;
-			break;
-		case 0x65:
-			insn->seg = X86_SEG_GS;
-			break;
-		default:
-			if (mode == X86_MODE_64 && (b & 0xf0) == 0x40) {
-				insn->rex = b;
-				continue;
-			}
-			goto opcode;
 		}
-		if (insn->seg)
-			insn->prefixes |= X86_PFX_SEG;
-		insn->rex = 0; /* a REX followed by a legacy prefix is ignored */
 	}
 
-opcode:
 	if (insn->rex)
 		insn->prefixes |= X86_PFX_REX;
 	insn->opcode = b;

@@ -179,6 +179,8 @@ static int svm_vcpu_create(struct vcpu *v)
 	sv->vmcb = phys_to_virt(pa);
 	v->arch = sv;
 	c = &sv->vmcb->control;
+	/* CR4 writes are checked by the core (reserved bits such as VMXE) */
+	c->intercept_cr = SVM_INTERCEPT_CR4_WRITE;
 	c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI |
 			     SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID | SVM_INTERCEPT_INVD |
 			     SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO |
@@ -271,6 +273,12 @@ static void translate_exit(struct svm_vcpu *sv, struct vcpu_exit *e)
 		break;
 	case SVM_EXIT_SHUTDOWN:
 		e->reason = EXIT_SHUTDOWN;
+		break;
+	case SVM_EXIT_WRITE_CR4:
+		e->reason = EXIT_CR_WRITE;
+		e->cr.cr = 4;
+		/* with decode assists EXITINFO1 bit 63 says the GPR is valid */
+		e->cr.gpr = (info1 & BIT(63)) ? (info1 & 0xf) : CR_GPR_UNKNOWN;
 		break;
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:

@@ -100,6 +100,9 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.rax) == 0x5f8, "VMCB RAX off
 _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT offset");
 _Static_assert(sizeof(struct vmcb) == 4096, "VMCB size");
 
+/* intercept_cr: writes in bits 16-31 */
+#define SVM_INTERCEPT_CR4_WRITE BIT(16 + 4)
+
 /* intercept_misc1 */
 #define SVM_INTERCEPT_INTR BIT(0)
 #define SVM_INTERCEPT_NMI BIT(1)
@@ -130,6 +133,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB size");
 #define SVM_TLB_FLUSH_ASID 3
 
 /* exit codes */
+#define SVM_EXIT_WRITE_CR4 0x14
 #define SVM_EXIT_EXCEPTION_BASE 0x40
 #define SVM_EXIT_INTR 0x60
 #define SVM_EXIT_NMI 0x61

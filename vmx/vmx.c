@@ -29,7 +29,6 @@
 #define MSR_GS_BASE 0xc0000101
 #define EPT_MEMTYPE_WB 6UL
 #define DEFAULT_PAT 0x0007040600070406UL
-#define X86_CR4_VMXE_BIT BIT(13)
 
 struct vmx_vcpu {
 	u64 vmcs_pa;
@@ -371,33 +370,7 @@ static void vmx_vcpu_destroy(struct vcpu *v)
 	v->arch = NULL;
 }
 
-/* MOV to CR0/CR4 of a bit Tide owns: keep the fixed bits, shadow the rest. */
-static bool handle_cr_write(struct vcpu *v, u64 qual)
-{
-	struct vmx_vcpu *vv = v->arch;
-	unsigned int cr = qual & 0xf, type = (qual >> 4) & 3, reg = (qual >> 8) & 0xf;
-	u64 val = v->gpr[reg];
-
-	if (reg == GPR_RSP)
-		val = vmcs_read(GUEST_RSP);
-	if (type != 0)
-		return false; /* CLTS, LMSW and reads are not intercepted */
-	if (cr == 0) {
-		vmcs_write(CR0_READ_SHADOW, val);
-		vmcs_write(GUEST_CR0, val | vv->cr0_fixed_mask);
-	} else if (cr == 4) {
-		if (val & X86_CR4_VMXE_BIT)
-			return false; /* no nested VMX: #GP */
-		vmcs_write(CR4_READ_SHADOW, val);
-		vmcs_write(GUEST_CR4, val | caps.cr4_fixed0);
-	} else {
-		return false;
-	}
-	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
-	return true;
-}
-
-static void translate_exit(struct vcpu *v, struct vcpu_exit *e)
+static void translate_exit(struct vcpu *v __unused, struct vcpu_exit *e)
 {
 	u32 reason = vmcs_read(VM_EXIT_REASON);
 	u64 qual = vmcs_read(EXIT_QUALIFICATION);
@@ -455,11 +428,14 @@ static void translate_exit(struct vcpu *v, struct vcpu_exit *e)
 		e->reason = EXIT_SHUTDOWN;
 		break;
 	case VMX_EXIT_CR_ACCESS:
-		if (handle_cr_write(v, qual)) {
-			e->reason = EXIT_NONE;
+		/* only MOV to CR0/CR4 can exit: CLTS and LMSW touch no owned bit */
+		if (((qual >> 4) & 3) == 0) {
+			e->reason = EXIT_CR_WRITE;
+			e->cr.cr = qual & 0xf;
+			e->cr.gpr = (qual >> 8) & 0xf;
+			e->next_rip = next;
 		} else {
-			e->reason = EXIT_EXCEPTION;
-			e->exception.vector = 13;
+			e->reason = EXIT_UNHANDLED;
 		}
 		break;
 	case VMX_EXIT_VMCLEAR ... VMX_EXIT_VMXON:
@@ -502,13 +478,6 @@ static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 	}
 	translate_exit(v, e);
-	if (e->reason == EXIT_EXCEPTION && e->exception.vector == 13) {
-		/* a refused CR write: the guest gets #GP, nothing else happens */
-		vmcs_write(VM_ENTRY_INTR_INFO, 13 | INTR_TYPE_HW_EXCEPTION | INTR_INFO_ERROR_VALID |
-						      INTR_INFO_VALID);
-		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
-		e->reason = EXIT_NONE;
-	}
 }
 
 static const enum vmcs_field reg_fields[NR_VCPU_REGS] = {
@@ -602,7 +571,14 @@ static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	u64 *soft = soft_msr(v, r);
 
 	vmcs_load(v->arch);
-	if (soft) {
+	if (r == VCPU_CR0) {
+		/* the guest sees its value; the CPU runs with the fixed bits too */
+		vmcs_write(CR0_READ_SHADOW, val);
+		vmcs_write(GUEST_CR0, val | ((struct vmx_vcpu *)v->arch)->cr0_fixed_mask);
+	} else if (r == VCPU_CR4) {
+		vmcs_write(CR4_READ_SHADOW, val);
+		vmcs_write(GUEST_CR4, val | caps.cr4_fixed0);
+	} else if (soft) {
 		*soft = val;
 		if (soft_msr_owner == (int)v->guest->id)
 			soft_msr_owner = -1; /* reload before the next entry */
