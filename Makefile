@@ -4,6 +4,7 @@
 #   make test       host unit tests + fuzz smoke run + the serial-console suite
 #   make iso        build/tide.iso (GRUB, BIOS and UEFI)
 #   make debug      QEMU waiting for GDB
+#   make bench      path lengths under QEMU -icount (build/bench/)
 #   make deps       install what is missing (root) or print the apt-get line
 
 BUILD      := build
@@ -43,7 +44,7 @@ bootinfo_test_SRCS := mm/bootinfo.c mm/memmap.c
 UNIT_BINS   := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 FUZZ_BIN    := $(BUILD)/unit/bootinfo_fuzz
 
-.PHONY: all run test unit iso debug deps clean FORCE
+.PHONY: all run test unit iso debug deps clean bench FORCE
 
 all: $(BUILD)/tide.elf $(BUILD)/tide.elf32
 
@@ -119,6 +120,10 @@ $(BUILD)/tide.iso: $(BUILD)/tide.elf tools/mkiso.sh FORCE
 # --- the whole suite ------------------------------------------------------
 test: deps all unit guests
 	$(PYTHON) tests/run.py $(TEST_ARGS)
+
+# Path lengths under QEMU -icount, beside bare QEMU as the baseline.
+bench: deps all guests
+	$(PYTHON) tools/bench.py
 
 deps:
 	@tools/deps.sh

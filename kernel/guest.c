@@ -238,8 +238,35 @@ unsigned int guests_create_from_modules(void)
 	return refused;
 }
 
+static const char *const exit_names[EXIT_UNHANDLED + 1] = {
+	[EXIT_IO] = "io", [EXIT_STAGE2_FAULT] = "stage2", [EXIT_CPUID] = "cpuid",
+	[EXIT_MSR_READ] = "rdmsr", [EXIT_MSR_WRITE] = "wrmsr", [EXIT_HLT] = "hlt",
+	[EXIT_HYPERCALL] = "hypercall", [EXIT_VIRT_INSN] = "virt", [EXIT_CR_WRITE] = "cr",
+	[EXIT_INTERRUPT] = "interrupt", [EXIT_PREEMPTED] = "preempt",
+	[EXIT_SHUTDOWN] = "shutdown", [EXIT_EXCEPTION] = "exception",
+	[EXIT_ENTRY_FAILED] = "entry_failed", [EXIT_UNHANDLED] = "unhandled",
+};
+
+/* One line of counters per guest when it stops: what `make bench` reads. */
+static void print_summary(const struct guest *g)
+{
+	char by_reason[256];
+	size_t n = 0;
+
+	by_reason[0] = 0;
+	for (unsigned int r = 0; r <= EXIT_UNHANDLED; r++)
+		if (g->stats.exits_by_reason[r] && exit_names[r] && n < sizeof(by_reason))
+			n += snprintf(by_reason + n, sizeof(by_reason) - n, " %s=%lu", exit_names[r],
+				      g->stats.exits_by_reason[r]);
+	pr_info("tide: guest %s counters: exits=%lu%s stage2_faults=%lu zero_fills=%lu huge=%lu "
+		"hypercalls=%lu peak_resident=%lu\n",
+		g->name, g->stats.exits, by_reason, g->stats.stage2_faults, g->stats.zero_fills,
+		g->stats.huge_mappings, g->stats.hypercalls, g->stats.peak_resident);
+}
+
 static void stop(struct guest *g)
 {
+	print_summary(g);
 	release_guest(g);
 	g->state = GUEST_STOPPED;
 }

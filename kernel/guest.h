@@ -24,6 +24,7 @@ enum guest_state {
 /* Per-guest counters (also what STATS returns, see docs/abi.md). */
 struct guest_stats {
 	u64 resident_pages; /* 4 KiB pages mapped now */
+	u64 peak_resident; /* the most resident_pages ever was */
 	u64 stage2_faults;
 	u64 zero_fills;
 	u64 huge_mappings; /* 2 MiB mappings made */

@@ -79,6 +79,7 @@ int stage2_fault(struct guest *g, u64 gpa, u32 access __unused)
 				return -ENOMEM;
 			}
 			g->stats.resident_pages += HUGE_SIZE / PAGE_SIZE;
+			g->stats.peak_resident = MAX(g->stats.peak_resident, g->stats.resident_pages);
 			g->stats.huge_mappings++;
 			g->stats.zero_fills++;
 			return 0;
@@ -92,6 +93,7 @@ int stage2_fault(struct guest *g, u64 gpa, u32 access __unused)
 		return -ENOMEM;
 	}
 	g->stats.resident_pages++;
+	g->stats.peak_resident = MAX(g->stats.peak_resident, g->stats.resident_pages);
 	g->stats.zero_fills++;
 	return 0;
 }

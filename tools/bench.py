@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""make bench: path lengths of Tide's guest memory and hypercall paths.
+
+Every run is QEMU TCG with -icount shift=0,sleep=off, so runs are
+deterministic and RDTSC counts instructions: the "ticks" below are
+instructions of the emulated CPU (guest and Tide together). The baseline is
+the same memhog on bare QEMU, measured in the same `make bench` run.
+
+Prints a table and writes it to build/bench/bench.txt (and bench.csv).
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "bench"
+QEMU = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "EPYC", "-m", "512",
+        "-display", "none", "-monitor", "none", "-no-reboot", "-serial", "stdio",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        "-icount", "shift=0,sleep=off"]
+MIB = 64
+PASSES = 2
+
+
+def run(name, kernel, append, initrd=None):
+    cmd = QEMU + ["-kernel", str(kernel), "-append", append]
+    if initrd:
+        cmd += ["-initrd", initrd]
+    r = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=600)
+    log = r.stdout.replace("\r", "")
+    (OUT / f"{name}.log").write_text(log)
+    if r.returncode != 1:  # isa-debug-exit with 0: success
+        sys.exit(f"bench: run '{name}' failed (QEMU status {r.returncode}); "
+                 f"see {OUT / (name + '.log')}")
+    return log
+
+
+def passes(log):
+    """Ticks of each memhog pass, in order."""
+    return [int(m) for m in re.findall(r"memhog: touched \d+ MiB in (\d+) cycles", log)]
+
+
+def field(log, key):
+    m = re.search(rf"\b{key}=(\d+)", log)
+    if not m:
+        sys.exit(f"bench: no {key}= in the log")
+    return int(m.group(1))
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    memhog = f"build/guest/memhog.elf mem=256M -- mib={MIB} passes={PASSES}"
+    bare = passes(run("bare", "build/guest/memhog.elf", f"mib={MIB} passes={PASSES}"))
+    results = {}
+    for huge in ("on", "off"):
+        log = run(f"tide-huge-{huge}", "build/tide.elf32",
+                  f"poweroff=qemu stage2_huge={huge}", memhog)
+        results[huge] = {
+            "passes": passes(log),
+            "faults": field(log, "stage2"),  # stage-2 fault exits of the guest
+            "exits": field(log, "exits"),
+        }
+    null = run("tide-nullcall", "build/tide.elf32", "poweroff=qemu",
+               "build/guest/nullcall.elf -- calls=20000")
+    m = re.search(r"nullcall: \d+ calls, (\d+) ticks per call", null)
+    null_ticks = int(m.group(1))
+
+    rows = []
+    for huge, size in (("off", "4 KiB"), ("on", "2 MiB")):
+        r = results[huge]
+        extra = r["passes"][0] - bare[0]
+        rows.append((f"instructions per demand fault ({size}, incl. zeroing)",
+                     f"{extra / max(r['faults'], 1):.0f}",
+                     f"first pass {r['passes'][0]} vs bare {bare[0]}, {r['faults']} faults"))
+    for huge in ("off", "on"):
+        r = results[huge]
+        rows.append((f"exits per MiB touched (stage2_huge={huge})",
+                     f"{r['exits'] / MIB:.2f}", f"{r['exits']} exits for {MIB} MiB"))
+    rows.append(("null hypercall round trip (instructions)", str(null_ticks),
+                 "hypercall 0 -> -ENOSYS, 20000 calls"))
+    for huge in ("off", "on"):
+        r = results[huge]
+        rows.append((f"memhog time under Tide / bare QEMU (stage2_huge={huge})",
+                     f"{sum(r['passes']) / sum(bare):.3f}",
+                     f"{sum(r['passes'])} vs {sum(bare)} ticks, {PASSES} passes of {MIB} MiB"))
+
+    width = max(len(r[0]) for r in rows)
+    lines = [f"Tide benchmark (QEMU TCG -cpu EPYC, -icount shift=0: ticks = instructions)",
+             f"{'measure':<{width}}  {'value':>10}  basis"]
+    lines += [f"{name:<{width}}  {value:>10}  {basis}" for name, value, basis in rows]
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    (OUT / "bench.txt").write_text(text)
+    (OUT / "bench.csv").write_text("measure,value,basis\n" + "".join(
+        f"\"{n}\",{v},\"{b}\"\n" for n, v, b in rows))
+    print(f"(written to {OUT / 'bench.txt'} and bench.csv; logs beside them)")
+
+
+if __name__ == "__main__":
+    main()
