@@ -118,7 +118,11 @@ $(BUILD)/tide.iso: $(BUILD)/tide.elf tools/mkiso.sh FORCE
 	tools/mkiso.sh $@ $(BUILD)/tide.elf "$(ISO_CMDLINE)"
 
 # --- the whole suite ------------------------------------------------------
-test: deps all unit guests
+# A guest image cut short, for the test that bad modules are refused.
+$(BUILD)/guest/memhog-truncated.elf: $(BUILD)/guest/memhog.elf
+	head -c 6000 $< > $@
+
+test: deps all unit guests $(BUILD)/guest/memhog-truncated.elf
 	$(PYTHON) tests/run.py $(TEST_ARGS)
 
 # Path lengths under QEMU -icount, beside bare QEMU as the baseline.

@@ -181,7 +181,6 @@ static struct guest *create_guest(const struct boot_info *bi, unsigned int index
 		}
 		g->initrd_phys = bi->modules[d].start;
 		g->initrd_size = bi->modules[d].end - bi->modules[d].start;
-		default_name(m->initrd, m->initrd_len, g->initrd_name);
 		snprintf(g->initrd_name, sizeof(g->initrd_name), "%.*s", (int)m->initrd_len,
 			 m->initrd);
 	}

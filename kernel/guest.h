@@ -68,7 +68,7 @@ struct guest {
 	/* The kernel image and optional initrd, as Multiboot modules of Tide. */
 	u64 image_phys, image_size;
 	u64 initrd_phys, initrd_size;
-	char initrd_name[GUEST_NAME_MAX];
+	char initrd_name[128]; /* its module string's image name, as the guest sees it */
 
 	/* MSRs virtualized in software (the rest live in the VMCB/VMCS) */
 	u64 msr_tsc_offset;

@@ -8,6 +8,7 @@
 
 #define MBI_MEM (1u << 0)
 #define MBI_CMDLINE (1u << 2)
+#define MBI_MODS (1u << 3)
 #define MBI_MMAP (1u << 6)
 
 struct mb_info {
@@ -31,6 +32,25 @@ static u32 mem_lower, mem_upper;
 static struct mb_map_entry map[MB_MAP_MAX];
 static int map_count;
 static char cmdline[512];
+static struct mb_module modules[MB_MODULES_MAX];
+static int module_count;
+
+struct mb_module_raw {
+	u32 start, end, string, reserved;
+} __packed;
+
+/* Copies a NUL-terminated string of the loader's into buf. */
+static void copy_string(char *buf, u32 size, u32 from)
+{
+	const char *s = (const char *)from;
+	u32 n = 0;
+
+	while (from && s[n] && n < size - 1) {
+		buf[n] = s[n];
+		n++;
+	}
+	buf[n] = '\0';
+}
 
 void mb_init(u32 mbi)
 {
@@ -52,6 +72,17 @@ void mb_init(u32 mbi)
 			n++;
 		}
 		cmdline[n] = '\0';
+	}
+	if (info->flags & MBI_MODS) {
+		const struct mb_module_raw *m = (const void *)info->mods_addr;
+
+		for (u32 i = 0; i < info->mods_count && module_count < MB_MODULES_MAX; i++) {
+			modules[module_count].start = m[i].start;
+			modules[module_count].end = m[i].end;
+			copy_string(modules[module_count].string,
+				    sizeof(modules[module_count].string), m[i].string);
+			module_count++;
+		}
 	}
 	if (info->flags & MBI_MMAP) {
 		u32 p = info->mmap_addr, end = p + info->mmap_length;
@@ -134,4 +165,14 @@ bool mb_range_is_ram(u64 start, u64 len)
 const char *mb_cmdline(void)
 {
 	return cmdline;
+}
+
+int mb_module_count(void)
+{
+	return module_count;
+}
+
+const struct mb_module *mb_module(int i)
+{
+	return i >= 0 && i < module_count ? &modules[i] : NULL;
 }

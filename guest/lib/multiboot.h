@@ -1,7 +1,7 @@
 /*
  * What the Multiboot1 loader told us, copied at start-up (guest_lib_init)
  * so that a guest may overwrite any memory afterwards: the basic memory
- * sizes, the memory map and the command line.
+ * sizes, the memory map, the command line and the modules.
  */
 #ifndef GUEST_MULTIBOOT_H
 #define GUEST_MULTIBOOT_H
@@ -38,5 +38,15 @@ bool mb_range_is_ram(u64 start, u64 len);
 
 /* The whole command line ("" without one). */
 const char *mb_cmdline(void);
+
+#define MB_MODULES_MAX 4
+
+struct mb_module {
+	u32 start, end; /* physical; the contents are not copied */
+	char string[128];
+};
+
+int mb_module_count(void);
+const struct mb_module *mb_module(int i);
 
 #endif

@@ -146,6 +146,13 @@ int guest_main(u32 magic __unused, u32 mbi __unused)
 		printf("memhog: error: start=0x%llx is not 4 KiB aligned\n", start);
 		exit(EXIT_USAGE);
 	}
+	for (int m = 0; m < mb_module_count(); m++) {
+		const struct mb_module *mod = mb_module(m);
+		const u8 *b = (const u8 *)mod->start;
+
+		printf("memhog: module %d: %u bytes at 0x%x '%s', starting %02x %02x %02x %02x\n", m,
+		       mod->end - mod->start, mod->start, mod->string, b[0], b[1], b[2], b[3]);
+	}
 	printf("memhog: RAM: mem_upper %u KiB (to 0x%llx), map of %d entries with %llu MiB"
 	       " available\n",
 	       mb_mem_upper_kib(), mb_ram_end(), mb_map_count(), mb_map_total() >> 20);
