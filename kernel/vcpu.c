@@ -11,6 +11,8 @@ int vcpu_backend_init(void)
 	const struct vcpu_ops *ops;
 	int err;
 
+	if (vcpu_ops)
+		return 0; /* already enabled (a self-test may get there first) */
 	if (!boot_cpu.virt_usable) {
 		pr_err("tide: no usable VMX or SVM: guests cannot run\n");
 		return -ENODEV;
