@@ -99,23 +99,26 @@ unit: $(UNIT_BINS) $(FUZZ_BIN)
 include guest/guest.mk
 
 # --- running --------------------------------------------------------------
-RUN_CMDLINE ?= selftest=all poweroff=qemu
+RUN_CMDLINE ?= selftest=all poweroff=qemu slice=2
+RUN_MODULES ?= build/guest/memhog.elf name=first mem=64M -- mib=32,build/guest/memhog.elf name=second mem=48M -- mib=16
 QEMU_RUN := $(QEMU) -accel tcg -cpu EPYC -m 256 -display none -monitor none \
 	    -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-run: deps all
-	@tools/qemu-status.sh $(QEMU_RUN) -kernel $(BUILD)/tide.elf32 -append "$(RUN_CMDLINE)"
+run: deps all guests
+	@tools/qemu-status.sh $(QEMU_RUN) -kernel $(BUILD)/tide.elf32 -append "$(RUN_CMDLINE)" \
+		-initrd "$(RUN_MODULES)"
 
-debug: deps all
+debug: deps all guests
 	@echo "QEMU waits for GDB on :1234. In another terminal:"
 	@echo "  gdb $(BUILD)/tide.elf -ex 'target remote :1234' -ex 'break kernel_main' -ex continue"
-	$(QEMU_RUN) -kernel $(BUILD)/tide.elf32 -append "$(RUN_CMDLINE)" -s -S
+	$(QEMU_RUN) -kernel $(BUILD)/tide.elf32 -append "$(RUN_CMDLINE)" -initrd "$(RUN_MODULES)" -s -S
 
 # On real hardware the run ends with ACPI S5 instead of QEMU's exit port.
 ISO_CMDLINE ?= $(subst poweroff=qemu,poweroff=acpi,$(RUN_CMDLINE))
 iso: $(BUILD)/tide.iso
-$(BUILD)/tide.iso: $(BUILD)/tide.elf tools/mkiso.sh FORCE
-	tools/mkiso.sh $@ $(BUILD)/tide.elf "$(ISO_CMDLINE)"
+$(BUILD)/tide.iso: $(BUILD)/tide.elf tools/mkiso.sh guests FORCE
+	tools/mkiso.sh $@ $(BUILD)/tide.elf "$(ISO_CMDLINE)" \
+		$(BUILD)/guest/memhog.elf "memhog.elf name=memhog mem=64M -- mib=32"
 
 # --- the whole suite ------------------------------------------------------
 # A guest image cut short, for the test that bad modules are refused.
