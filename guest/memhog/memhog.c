@@ -15,6 +15,7 @@
 #include "guest/lib/div64.h"
 #include "guest/lib/exit.h"
 #include "guest/lib/guest.h"
+#include "guest/lib/io.h"
 #include "guest/lib/multiboot.h"
 #include "guest/lib/printf.h"
 #include "guest/lib/tide.h"
@@ -128,6 +129,22 @@ static void print_stats(void)
 	printf("\n");
 }
 
+/* QEMU's fw_cfg, which Tide's virtual PC also has: signature and RAM size. */
+static void report_fw_cfg(void)
+{
+	char sig[5];
+	u64 ram = 0;
+
+	outw(0x510, 0x0000); /* signature */
+	for (int i = 0; i < 4; i++)
+		sig[i] = inb(0x511);
+	sig[4] = 0;
+	outw(0x510, 0x0003); /* RAM size, little endian */
+	for (int i = 0; i < 8; i++)
+		ram |= (u64)inb(0x511) << (8 * i);
+	printf("memhog: fw_cfg signature '%s', RAM %llu MiB\n", sig, ram >> 20);
+}
+
 int guest_main(u32 magic __unused, u32 mbi __unused)
 {
 	static const char *const known[] = { "mib", "passes", "start", NULL };
@@ -153,6 +170,7 @@ int guest_main(u32 magic __unused, u32 mbi __unused)
 		printf("memhog: module %d: %u bytes at 0x%x '%s', starting %02x %02x %02x %02x\n", m,
 		       mod->end - mod->start, mod->start, mod->string, b[0], b[1], b[2], b[3]);
 	}
+	report_fw_cfg();
 	printf("memhog: RAM: mem_upper %u KiB (to 0x%llx), map of %d entries with %llu MiB"
 	       " available\n",
 	       mb_mem_upper_kib(), mb_ram_end(), mb_map_count(), mb_map_total() >> 20);
