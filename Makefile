@@ -28,7 +28,7 @@ LDFLAGS    := -nostdlib -no-pie -z max-page-size=4096 -z noexecstack
 NASMFLAGS  := -f elf64 -I.
 
 # Every C and assembly file of the hypervisor, by directory.
-KERNEL_C   := $(wildcard arch/x86/*.c kernel/*.c mm/*.c vmx/*.c svm/*.c)
+KERNEL_C   := $(wildcard arch/x86/*.c kernel/*.c mm/*.c vmx/*.c svm/*.c drivers/*.c)
 KERNEL_ASM := $(wildcard boot/*.asm arch/x86/*.asm vmx/*.asm svm/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(KERNEL_C)) \
 	      $(patsubst %.asm,$(BUILD)/obj/%.o,$(KERNEL_ASM))

@@ -42,6 +42,12 @@ static const struct option_desc option_table[] = {
 	{ "slice", OPT_INT, &options.slice_ms, 1, 10000, NULL, 0,
 	  "milliseconds from 1 to 10000" },
 	{ "stage2_huge", OPT_ENUM, &options.stage2_huge, 0, 0, off_on_names, 0, "on or off" },
+	{ "guest_mem", OPT_SIZE, &options.guest_mem, 0, (s64)(1UL << 52), NULL, 0,
+	  "a size like 256M" },
+	{ "swap", OPT_STRING, options.swap, 0, 0, NULL, sizeof(options.swap),
+	  "ram:<size>, nvme or none" },
+	{ "swap_inject", OPT_STRING, options.swap_inject, 0, 0, NULL, sizeof(options.swap_inject),
+	  "write@N,read@N,corrupt@N" },
 };
 
 int parse_u64(const char *s, size_t len, u64 *out)

@@ -15,6 +15,9 @@ struct tide_options {
 	int poweroff; /* enum poweroff_mode */
 	int slice_ms; /* slice=: a guest's time slice */
 	int stage2_huge; /* stage2_huge=on|off: 2 MiB stage-2 mappings */
+	u64 guest_mem; /* guest_mem=: cap on the frames all guests hold; 0 = none */
+	char swap[32]; /* swap=ram:<size>|nvme|none */
+	char swap_inject[64]; /* swap_inject=write@N,read@N,corrupt@N (tests) */
 };
 
 extern struct tide_options options;

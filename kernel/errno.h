@@ -20,6 +20,7 @@
 #define ERANGE 34
 #define ENOSYS 38
 #define EOPNOTSUPP 95
+#define EBADMSG 74
 #define ETIMEDOUT 110
 
 #endif

@@ -261,6 +261,11 @@ static void print_summary(const struct guest *g)
 		"hypercalls=%lu peak_resident=%lu\n",
 		g->name, g->stats.exits, by_reason, g->stats.stage2_faults, g->stats.zero_fills,
 		g->stats.huge_mappings, g->stats.hypercalls, g->stats.peak_resident);
+	pr_info("tide: guest %s memory: resident=%lu swapped_now=%lu swap_ins=%lu swap_outs=%lu "
+		"zero_pages=%lu reclaim_scans=%lu sample_refaults=%lu\n",
+		g->name, g->stats.resident_pages, g->stats.swapped_now, g->stats.swap_ins,
+		g->stats.swap_outs, g->stats.zero_pages, g->stats.reclaim_scans,
+		g->stats.sample_refaults);
 }
 
 static void stop(struct guest *g)

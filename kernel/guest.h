@@ -32,6 +32,9 @@ struct guest_stats {
 	u64 swap_ins;
 	u64 swap_outs;
 	u64 pages_hinted;
+	u64 zero_pages; /* reclaimed pages that were all zeros */
+	u64 reclaim_scans; /* pages the clock looked at */
+	u64 sample_refaults; /* sampled pages the guest touched again */
 	u64 hypercalls;
 	u64 exits;
 	u64 exits_by_reason[EXIT_UNHANDLED + 1];
@@ -75,6 +78,8 @@ struct guest {
 	u64 msr_apic_base;
 
 	struct guest_stats stats;
+	u64 clock_hand; /* where reclaim's clock resumes in this guest */
+	unsigned int memory_waits; /* faults in a row that found no frame */
 	u64 slice_start_tsc;
 	u64 run_tsc; /* time spent in the guest, TSC ticks */
 };

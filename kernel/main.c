@@ -19,6 +19,8 @@
 #include "kernel/version.h"
 #include "mm/bootinfo.h"
 #include "mm/frame_alloc.h"
+#include "mm/reclaim.h"
+#include "mm/swap.h"
 
 static struct boot_info boot_info;
 const struct boot_info *boot_information = &boot_info;
@@ -72,6 +74,8 @@ static unsigned int run_guests(void)
 		pr_warn("tide: no slice timer: a guest runs until it halts or stops\n");
 	stage2_huge = options.stage2_huge;
 	slice_us = (u64)options.slice_ms * 1000;
+	swap_init(options.swap, options.swap_inject);
+	reclaim_init(options.guest_mem);
 
 	free_before = frame_allocator.stats.free_frames;
 	refused = guests_create_from_modules();
@@ -81,12 +85,16 @@ static unsigned int run_guests(void)
 	ok = nr_guests - failed;
 	failed += refused;
 	pr_emerg("tide: done: %u ok, %u failed\n", ok, failed);
+	if (swap_slots_used())
+		pr_err("tide: swap: LEAKED %lu slots\n", swap_slots_used());
+	else if (swap_dev)
+		pr_info("tide: swap: all slots free\n");
 	if (free_after == free_before)
 		pr_info("tide: memory: all guest frames returned, %lu frames free\n", free_after);
 	else
 		pr_err("tide: memory: LEAKED %ld frames (%lu free before the guests, %lu after)\n",
 		       (long)(free_before - free_after), free_before, free_after);
-	return failed + (free_after != free_before);
+	return failed + (free_after != free_before) + (swap_slots_used() != 0);
 }
 
 void kernel_main(u32 magic, u64 info)

@@ -77,14 +77,30 @@ static void handle_mmio(struct vcpu *v, const struct vcpu_exit *e)
 	vcpu_set(v, VCPU_RIP, vcpu_get(v, VCPU_RIP) + insn.length);
 }
 
+/* How long a guest may wait for a frame (faults that found none, in a row). */
+#define MEMORY_WAIT_LIMIT 64
+
 static void handle_stage2_fault(struct vcpu *v, const struct vcpu_exit *e)
 {
-	int err = stage2_fault(v->guest, e->fault.gpa, e->fault.access);
+	struct guest *g = v->guest;
+	int err = stage2_fault(g, e->fault.gpa, e->fault.access);
 
-	if (err == -EFAULT)
+	if (err != -EAGAIN)
+		g->memory_waits = 0;
+	if (err == -EFAULT) {
 		handle_mmio(v, e);
-	else if (err == -ENOMEM)
-		guest_crash(v->guest, "out of memory at gpa %#lx", e->fault.gpa);
+	} else if (err == -EAGAIN) {
+		/* no frame now: let the others run (one may exit), then retry */
+		if (++g->memory_waits > MEMORY_WAIT_LIMIT)
+			guest_crash(g, "out of memory at gpa %#lx", e->fault.gpa);
+		else
+			sched_slice_expired();
+	} else if (err == -EIO) {
+		guest_crash(g, "its page at gpa %#lx could not be read back from swap",
+			    e->fault.gpa);
+	} else if (err) {
+		guest_crash(g, "stage-2 fault at gpa %#lx failed (%d)", e->fault.gpa, err);
+	}
 }
 
 static void handle_msr(struct vcpu *v, const struct vcpu_exit *e)

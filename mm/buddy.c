@@ -222,6 +222,7 @@ s64 buddy_alloc(struct buddy *b, unsigned int order, unsigned int flags, u16 own
 	}
 	b->stats.free_frames -= ORDER_FRAMES(order);
 	f = &b->frames[idx];
+	f->owner_data = f->owner_data2 = FRAME_NONE;
 	f->flags = FRAME_USED_HEAD;
 	f->order = (u8)order;
 	f->owner = owner;
@@ -297,6 +298,7 @@ int buddy_split(struct buddy *b, u64 pfn)
 		t->order = 0;
 		t->owner = f->owner;
 		t->refcount = 1;
+		t->owner_data = t->owner_data2 = FRAME_NONE;
 	}
 	return 0;
 }

@@ -28,8 +28,21 @@
 
 /* Metadata of one 4 KiB frame; 16 bytes. */
 struct frame {
-	u32 next; /* free list links, as frame indexes */
-	u32 prev;
+	union {
+		struct {
+			u32 next; /* free list links, as frame indexes */
+			u32 prev;
+		};
+		struct {
+			/*
+			 * While allocated, two words for the owner, FRAME_NONE
+			 * when handed out (mm/swap.c keeps a clean copy's
+			 * swap slot in owner_data).
+			 */
+			u32 owner_data;
+			u32 owner_data2;
+		};
+	};
 	u8 order; /* valid on a block's head frame */
 	u8 flags;
 	u16 owner;

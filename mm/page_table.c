@@ -230,7 +230,7 @@ int pt_lookup(const struct page_table *pt, u64 va, u64 *pa,
 }
 
 static int walk_leaves(struct page_table *pt, u64 table, unsigned int level, u64 base,
-		       u64 start, u64 end, pt_leaf_fn fn, void *ctx)
+		       u64 start, u64 end, unsigned int flags, pt_leaf_fn fn, void *ctx)
 {
 	const struct pt_format *fmt = pt->fmt;
 	u64 *t = table_of(table);
@@ -242,26 +242,30 @@ static int walk_leaves(struct page_table *pt, u64 table, unsigned int level, u64
 
 		if (va >= end)
 			break;
-		if (!pt_present(fmt, t[i]))
-			continue;
-		if (pt_is_leaf(fmt, t[i], level))
+		if (!pt_present(fmt, t[i])) {
+			if (!t[i] || level || !(flags & PT_WALK_NONPRESENT))
+				continue;
 			err = fn(ctx, va, &t[i], level);
-		else
+		} else if (pt_is_leaf(fmt, t[i], level)) {
+			err = fn(ctx, va, &t[i], level);
+		} else {
 			err = walk_leaves(pt, pt_entry_addr(fmt, t[i], level), level - 1, va,
-					  MAX(start, va), end, fn, ctx);
+					  MAX(start, va), end, flags, fn, ctx);
+		}
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-int pt_for_each_leaf(struct page_table *pt, u64 va, u64 size, pt_leaf_fn fn, void *ctx)
+int pt_for_each_leaf(struct page_table *pt, u64 va, u64 size, unsigned int flags,
+		     pt_leaf_fn fn, void *ctx)
 {
 	u64 end = va + size;
 
 	if (end < va)
 		end = ~0UL;
-	return walk_leaves(pt, pt->root, PT_LEVELS - 1, 0, va, end, fn, ctx);
+	return walk_leaves(pt, pt->root, PT_LEVELS - 1, 0, va, end, flags, fn, ctx);
 }
 
 void pt_destroy(struct page_table *pt)

@@ -30,6 +30,7 @@ struct pt_format {
 	u64 table; /* bits of an entry that points to a next-level table */
 	u64 read, write, exec, no_exec, user, global;
 	u64 large; /* leaf at level 1 or 2 */
+	u64 accessed, dirty; /* set by the hardware in leaves, 0 if it does not */
 	u64 cached, uncached; /* memory-type bits for the two kinds we use */
 	u64 leaf_always; /* bits every leaf carries */
 	u64 addr_mask; /* physical address bits of an entry */
@@ -103,10 +104,14 @@ int pt_split(struct page_table *pt, u64 va, unsigned int level);
  * Calls fn for every present leaf that overlaps [va, va + size), in address
  * order, skipping empty subtrees. fn gets the leaf's first virtual address,
  * its entry and its level, and may change or clear the entry; a non-zero
- * return stops the walk and is returned.
+ * return stops the walk and is returned. With PT_WALK_NONPRESENT, fn also
+ * sees non-zero entries that are not present at level 0 (software entries
+ * such as swap entries).
  */
+#define PT_WALK_NONPRESENT BIT(0)
 typedef int (*pt_leaf_fn)(void *ctx, u64 va, u64 *entry, unsigned int level);
-int pt_for_each_leaf(struct page_table *pt, u64 va, u64 size, pt_leaf_fn fn, void *ctx);
+int pt_for_each_leaf(struct page_table *pt, u64 va, u64 size, unsigned int flags,
+		     pt_leaf_fn fn, void *ctx);
 
 /* Frees every table page (not the mapped memory) and the root. */
 void pt_destroy(struct page_table *pt);

@@ -8,7 +8,9 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "mm/frame_alloc.h"
+#include "mm/reclaim.h"
 #include "mm/stage2.h"
+#include "mm/swap.h"
 
 #define HUGE_SIZE (2 * MiB)
 #define HUGE_ORDER 9
@@ -53,88 +55,193 @@ static bool huge_region_empty(struct guest *g, u64 base)
 {
 	u64 *e = pt_entry(&g->stage2.pt, base, 1, false);
 
-	return !e || !pt_present(g->stage2.pt.fmt, *e);
+	return !e || !*e;
 }
 
-int stage2_fault(struct guest *g, u64 gpa, u32 access __unused)
+u32 frame_owner_data(u64 frame)
+{
+	return buddy_frame(&frame_allocator, frame >> PAGE_SHIFT)->owner_data;
+}
+
+void set_frame_owner_data(u64 frame, u32 v)
+{
+	buddy_frame(&frame_allocator, frame >> PAGE_SHIFT)->owner_data = v;
+}
+
+static void account(struct guest *g, s64 pages)
+{
+	g->stats.resident_pages += pages;
+	guest_pages_used += pages;
+	g->stats.peak_resident = MAX(g->stats.peak_resident, g->stats.resident_pages);
+}
+
+/* A guest frame leaves the guest: its clean swap copy goes too. */
+static void drop_frame(struct guest *g, u64 frame, unsigned int level)
+{
+	if (level == 0 && frame_owner_data(frame) != NO_SLOT)
+		swap_slot_free(frame_owner_data(frame));
+	frame_free(frame, level * 9);
+	account(g, -(s64)(pt_level_size(level) / PAGE_SIZE));
+}
+
+/*
+ * A frame for the guest, within the budget: reclaim first if needed, and
+ * once more if the allocator itself is out of frames.
+ */
+static u64 guest_frame(struct guest *g, unsigned int order)
+{
+	u16 owner = GUEST_OWNER_BASE + g->id;
+	u64 frame;
+
+	if (reclaim_reserve(g, 1UL << order))
+		return 0;
+	frame = frame_alloc(order, BUDDY_ZERO, owner);
+	if (!frame && reclaim_pages(1UL << order))
+		frame = frame_alloc(order, BUDDY_ZERO, owner);
+	return frame;
+}
+
+static int map_frame(struct guest *g, u64 gpa, u64 frame, unsigned int level, u64 attrs)
+{
+	if (pt_map(&g->stage2.pt, gpa, frame, pt_level_size(level), attrs, level)) {
+		frame_free(frame, level * 9);
+		return -ENOMEM;
+	}
+	account(g, pt_level_size(level) / PAGE_SIZE);
+	return 0;
+}
+
+/* The guest wants its page back from a software entry. */
+static int fault_in(struct guest *g, u64 gpa, u32 access, u64 *e)
+{
+	const struct pt_format *fmt = g->stage2.pt.fmt;
+	u64 old = *e, frame;
+	int err;
+
+	if (old & SWAP_ENTRY_SAMPLED) {
+		/* touched while sampled: it is in use, map it again as it was */
+		*e = pt_make_leaf(fmt, old & SWAP_ENTRY_ADDR, 0, STAGE2_ATTRS);
+		g->stats.sample_refaults++;
+		return 0;
+	}
+	frame = guest_frame(g, 0);
+	if (!frame)
+		return -EAGAIN;
+	if (old & SWAP_ENTRY_ZERO) {
+		*e = 0;
+		g->stats.swapped_now--;
+		g->stats.zero_fills++;
+		return map_frame(g, gpa, frame, 0, STAGE2_ATTRS);
+	}
+	err = swap_read(swap_entry_slot(old), frame);
+	if (err) {
+		frame_free(frame, 0);
+		pr_err("tide: guest %s: swap-in of gpa %#lx from slot %#lx failed: %s\n", g->name,
+		       gpa, swap_entry_slot(old),
+		       err == -EBADMSG ? "checksum mismatch" : "I/O error");
+		return -EIO;
+	}
+	*e = 0;
+	g->stats.swapped_now--;
+	g->stats.swap_ins++;
+	if (access & STAGE2_WRITE) {
+		swap_slot_free(swap_entry_slot(old));
+		return map_frame(g, gpa, frame, 0, STAGE2_ATTRS);
+	}
+	/* keep the slot as a clean copy until the first write: a free swap-out */
+	set_frame_owner_data(frame, swap_entry_slot(old));
+	return map_frame(g, gpa, frame, 0, STAGE2_ATTRS & ~PT_WRITE);
+}
+
+int stage2_fault(struct guest *g, u64 gpa, u32 access)
 {
 	struct stage2 *s = &g->stage2;
-	u16 owner = GUEST_OWNER_BASE + g->id;
-	u64 base = ALIGN_DOWN(gpa, HUGE_SIZE);
-	u64 frame;
+	u64 base = ALIGN_DOWN(gpa, HUGE_SIZE), pa, attrs, frame, *e;
+	unsigned int level;
 
 	if (gpa >= s->ram_size)
 		return -EFAULT;
 	g->stats.stage2_faults++;
-	if (!pt_lookup(&s->pt, gpa, NULL, NULL, NULL)) {
+	if (!pt_lookup(&s->pt, gpa, &pa, &level, &attrs)) {
+		if ((access & STAGE2_WRITE) && !(attrs & PT_WRITE)) {
+			/* first write to a clean swapped-in page: its slot copy is stale now */
+			u64 frame = ALIGN_DOWN(pa, PAGE_SIZE);
+
+			swap_slot_free(frame_owner_data(frame));
+			set_frame_owner_data(frame, NO_SLOT);
+			e = pt_entry(&s->pt, gpa, 0, false);
+			*e |= s->pt.fmt->write;
+			return 0;
+		}
 		/* mapped already: a stale translation, e.g. after a flush race */
 		vcpu_ops->stage2_flush(g);
 		return 0;
 	}
-	if (stage2_huge && base + HUGE_SIZE <= s->ram_size && huge_region_empty(g, base)) {
-		frame = frame_alloc(HUGE_ORDER, BUDDY_ZERO, owner);
+	e = pt_entry(&s->pt, gpa, 0, false);
+	if (e && *e)
+		return fault_in(g, ALIGN_DOWN(gpa, PAGE_SIZE), access, e);
+
+	/* a 2 MiB frame only when it fits without reclaim: under pressure, 4 KiB */
+	if (stage2_huge && base + HUGE_SIZE <= s->ram_size && huge_region_empty(g, base) &&
+	    reclaim_has_room(HUGE_SIZE / PAGE_SIZE)) {
+		frame = frame_alloc(HUGE_ORDER, BUDDY_ZERO, GUEST_OWNER_BASE + g->id);
 		if (frame) {
-			if (pt_map(&s->pt, base, frame, HUGE_SIZE, STAGE2_ATTRS, 1)) {
-				frame_free(frame, HUGE_ORDER);
-				return -ENOMEM;
-			}
-			g->stats.resident_pages += HUGE_SIZE / PAGE_SIZE;
-			g->stats.peak_resident = MAX(g->stats.peak_resident, g->stats.resident_pages);
 			g->stats.huge_mappings++;
 			g->stats.zero_fills++;
-			return 0;
+			return map_frame(g, base, frame, 1, STAGE2_ATTRS);
 		}
 	}
-	frame = frame_alloc_page(owner);
+	frame = guest_frame(g, 0);
 	if (!frame)
-		return -ENOMEM;
-	if (pt_map(&s->pt, ALIGN_DOWN(gpa, PAGE_SIZE), frame, PAGE_SIZE, STAGE2_ATTRS, 0)) {
-		frame_free_page(frame);
-		return -ENOMEM;
-	}
-	g->stats.resident_pages++;
-	g->stats.peak_resident = MAX(g->stats.peak_resident, g->stats.resident_pages);
+		return -EAGAIN;
 	g->stats.zero_fills++;
-	return 0;
+	return map_frame(g, ALIGN_DOWN(gpa, PAGE_SIZE), frame, 0, STAGE2_ATTRS);
 }
 
 /*
- * Invalidation collects the frames it unmaps and frees them only after the
- * TLB flush, in batches so that the list stays small.
+ * Invalidation: leaves are zapped under a batch, the batch is flushed, and
+ * only then are its leaves released (frames freed, pages written to swap).
  */
 #define ZAP_BATCH 64
+
+struct zap_record {
+	u64 gpa, old;
+	u64 *entry;
+	unsigned int level;
+};
 
 struct zap {
 	struct guest *g;
 	u64 start, end;
+	const struct stage2_zap_ops *ops;
 	unsigned int n;
-	u64 frames[ZAP_BATCH];
-	u8 orders[ZAP_BATCH];
+	struct zap_record rec[ZAP_BATCH];
 };
 
-static void zap_flush_and_free(struct zap *z)
+static void zap_flush_and_release(struct zap *z)
 {
+	if (!z->n)
+		return;
 	vcpu_ops->stage2_flush(z->g);
 	for (unsigned int i = 0; i < z->n; i++)
-		frame_free(z->frames[i], z->orders[i]);
+		z->ops->release(z->ops->ctx, z->rec[i].gpa, z->rec[i].old, z->rec[i].level,
+				z->rec[i].entry);
 	z->n = 0;
 }
 
 static int zap_leaf(void *ctx, u64 va, u64 *entry, unsigned int level)
 {
 	struct zap *z = ctx;
-	struct stage2 *s = &z->g->stage2;
-	u64 size = pt_level_size(level);
-	u64 pa = pt_entry_addr(s->pt.fmt, *entry, level);
+	u64 size = pt_level_size(level), new;
 
 	if (va < z->start || va + size > z->end)
 		return -EAGAIN; /* a large leaf sticking out: split it first */
-	*entry = 0;
-	z->frames[z->n] = pa;
-	z->orders[z->n] = level * 9;
-	z->g->stats.resident_pages -= size / PAGE_SIZE;
-	if (++z->n == ZAP_BATCH)
-		zap_flush_and_free(z);
+	if (!z->ops->zap(z->ops->ctx, va, *entry, level, &new))
+		return 0;
+	z->rec[z->n++] = (struct zap_record){ va, *entry, entry, level };
+	*entry = new;
+	if (z->n == ZAP_BATCH)
+		zap_flush_and_release(z);
 	return 0;
 }
 
@@ -155,9 +262,9 @@ static int split_huge(struct guest *g, u64 gpa)
 	return err;
 }
 
-int stage2_invalidate(struct guest *g, u64 gpa, u64 size)
+int stage2_invalidate_with(struct guest *g, u64 gpa, u64 size, const struct stage2_zap_ops *ops)
 {
-	struct zap z = { .g = g, .start = gpa, .end = gpa + size };
+	struct zap z = { .g = g, .start = gpa, .end = gpa + size, .ops = ops };
 	int err;
 
 	if (!IS_ALIGNED(gpa | size, PAGE_SIZE) || z.end < gpa)
@@ -167,9 +274,127 @@ int stage2_invalidate(struct guest *g, u64 gpa, u64 size)
 	if (!err && size)
 		err = split_huge(g, z.end - PAGE_SIZE);
 	if (!err)
-		err = pt_for_each_leaf(&g->stage2.pt, gpa, size, zap_leaf, &z);
-	zap_flush_and_free(&z);
+		err = pt_for_each_leaf(&g->stage2.pt, gpa, size, PT_WALK_NONPRESENT, zap_leaf, &z);
+	zap_flush_and_release(&z);
 	return err;
+}
+
+/* Everything goes: frames, clean copies' slots, swapped pages' slots. */
+static bool zap_everything(void *ctx __unused, u64 gpa __unused, u64 old __unused,
+			   unsigned int level __unused, u64 *new)
+{
+	*new = 0;
+	return true;
+}
+
+static void release_everything(void *ctx, u64 gpa __unused, u64 old, unsigned int level,
+			       u64 *entry __unused)
+{
+	struct guest *g = ctx;
+	const struct pt_format *fmt = g->stage2.pt.fmt;
+
+	if (pt_present(fmt, old) || (old & SWAP_ENTRY_SAMPLED)) {
+		u64 frame = pt_present(fmt, old) ? pt_entry_addr(fmt, old, level) :
+						   (old & SWAP_ENTRY_ADDR);
+
+		drop_frame(g, frame, level);
+	} else if (old & SWAP_ENTRY_SWAPPED) {
+		swap_slot_free(swap_entry_slot(old));
+		g->stats.swapped_now--;
+	} else if (old & SWAP_ENTRY_ZERO) {
+		g->stats.swapped_now--;
+	}
+}
+
+int stage2_invalidate(struct guest *g, u64 gpa, u64 size)
+{
+	const struct stage2_zap_ops ops = { zap_everything, release_everything, g };
+
+	return stage2_invalidate_with(g, gpa, size, &ops);
+}
+
+/* Swap-out: the zap decides each victim's software entry and slot. */
+struct swap_out {
+	struct guest *g;
+	const u64 *gpas;
+	unsigned int n, done;
+};
+
+static bool is_victim(const struct swap_out *so, u64 gpa)
+{
+	for (unsigned int i = 0; i < so->n; i++)
+		if (so->gpas[i] == gpa)
+			return true;
+	return false;
+}
+
+static bool zap_victim(void *ctx, u64 gpa, u64 old, unsigned int level, u64 *new)
+{
+	struct swap_out *so = ctx;
+	const struct pt_format *fmt = so->g->stage2.pt.fmt;
+	u64 frame, slot;
+	u32 clean;
+
+	if (level || !is_victim(so, gpa))
+		return false;
+	if (!pt_present(fmt, old) && !(old & SWAP_ENTRY_SAMPLED))
+		return false; /* already out */
+	frame = pt_present(fmt, old) ? pt_entry_addr(fmt, old, 0) : (old & SWAP_ENTRY_ADDR);
+	clean = frame_owner_data(frame);
+	if (frame_is_zero(frame)) {
+		*new = SWAP_ENTRY_ZERO;
+	} else if (clean != NO_SLOT) {
+		*new = swap_entry(clean); /* unchanged since read from this slot */
+		set_frame_owner_data(frame, NO_SLOT);
+	} else if (!swap_slot_alloc(&slot)) {
+		*new = swap_entry(slot) | SWAP_ENTRY_WRITE_PENDING;
+	} else {
+		return false; /* swap full: this victim stays */
+	}
+	return true;
+}
+
+static void release_victim(void *ctx, u64 gpa, u64 old, unsigned int level __unused, u64 *entry)
+{
+	struct swap_out *so = ctx;
+	struct guest *g = so->g;
+	const struct pt_format *fmt = g->stage2.pt.fmt;
+	u64 frame = pt_present(fmt, old) ? pt_entry_addr(fmt, old, 0) : (old & SWAP_ENTRY_ADDR);
+
+	if (*entry & SWAP_ENTRY_WRITE_PENDING) {
+		u64 slot = swap_entry_slot(*entry);
+
+		*entry &= ~SWAP_ENTRY_WRITE_PENDING;
+		if (swap_write(slot, frame)) {
+			/* nothing lost: the page stays where it was, mapped again */
+			pr_err("tide: guest %s: swap-out of gpa %#lx failed; page kept\n", g->name,
+			       gpa);
+			swap_slot_free(slot);
+			*entry = old; /* present or sampled, as before */
+			return;
+		}
+	}
+	if (*entry & SWAP_ENTRY_ZERO)
+		g->stats.zero_pages++;
+	g->stats.swap_outs++;
+	g->stats.swapped_now++;
+	drop_frame(g, frame, 0);
+	so->done++;
+}
+
+u64 stage2_swap_out(struct guest *g, const u64 *gpas, unsigned int n)
+{
+	struct swap_out so = { g, gpas, n, 0 };
+	const struct stage2_zap_ops ops = { zap_victim, release_victim, &so };
+	u64 lo = ~0UL, hi = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		lo = MIN(lo, gpas[i]);
+		hi = MAX(hi, gpas[i] + PAGE_SIZE);
+	}
+	if (n)
+		stage2_invalidate_with(g, lo, hi - lo, &ops);
+	return so.done;
 }
 
 void stage2_destroy(struct guest *g)
@@ -225,4 +450,9 @@ int guest_copy_to(struct guest *g, u64 gpa, const void *src, u64 len)
 int guest_copy_from(struct guest *g, void *dst, u64 gpa, u64 len)
 {
 	return guest_copy(g, gpa, dst, len, false);
+}
+
+int stage2_split(struct guest *g, u64 gpa)
+{
+	return split_huge(g, gpa);
 }

@@ -57,6 +57,8 @@ static struct pt_format npt_format = {
 	.user = BIT(2),
 	.leaf_always = BIT(2),
 	.large = BIT(7),
+	.accessed = BIT(5),
+	.dirty = BIT(6),
 	.addr_mask = 0x000ffffffffff000UL,
 	.max_leaf_level = 1,
 };

@@ -167,6 +167,7 @@ enum vmcs_field {
 #define EPT_CAP_WB BIT(14)
 #define EPT_CAP_2M BIT(16)
 #define EPT_CAP_INVEPT BIT(20)
+#define EPT_CAP_AD BIT(21)
 #define EPT_CAP_INVEPT_SINGLE BIT(25)
 #define EPT_CAP_INVEPT_ALL BIT(26)
 #define VPID_CAP_INVVPID BIT(32)

@@ -117,6 +117,11 @@ static int read_capabilities(void)
 		       caps.ept_vpid);
 		return -ENODEV;
 	}
+	/* accessed/dirty flags in EPT entries, for reclaim's clock */
+	if (caps.ept_vpid & EPT_CAP_AD) {
+		ept_format.accessed = BIT(8);
+		ept_format.dirty = BIT(9);
+	}
 	if (caps.ept_vpid & EPT_CAP_2M)
 		ept_format.max_leaf_level = 1;
 	else
@@ -193,8 +198,8 @@ static void vmx_guest_destroy(struct guest *g __unused)
 
 static u64 eptp_of(struct guest *g)
 {
-	/* write-back, 4-level walk (length - 1 = 3 in bits 5:3) */
-	return g->stage2.pt.root | EPT_MEMTYPE_WB | (3 << 3);
+	/* write-back, 4-level walk (length - 1 = 3 in bits 5:3), A/D flags if we use them */
+	return g->stage2.pt.root | EPT_MEMTYPE_WB | (3 << 3) | (ept_format.accessed ? BIT(6) : 0);
 }
 
 static void invept(u64 type, u64 eptp)
