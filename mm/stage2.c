@@ -3,6 +3,8 @@
  * the vendor's entry format through the generic walker; frames come from
  * the buddy allocator tagged with the guest as owner.
  */
+#include "arch/x86/paging.h"
+#include "kernel/cmdline.h"
 #include "kernel/errno.h"
 #include "kernel/guest.h"
 #include "kernel/printk.h"
@@ -75,9 +77,26 @@ static void account(struct guest *g, s64 pages)
 	g->stats.peak_resident = MAX(g->stats.peak_resident, g->stats.resident_pages);
 }
 
+/*
+ * poison_freed=on: every frame taken from a guest is filled with this
+ * before it is freed. A guest that could still reach it through a stale
+ * translation would read the poison; tests check it never does.
+ */
+#define POISON 0xdeadbeefdeadbeefUL
+
+static void poison(u64 frame, unsigned int level)
+{
+	u64 *p = phys_to_virt(frame);
+
+	for (u64 i = 0; i < pt_level_size(level) / 8; i++)
+		p[i] = POISON;
+}
+
 /* A guest frame leaves the guest: its clean swap copy goes too. */
 static void drop_frame(struct guest *g, u64 frame, unsigned int level)
 {
+	if (options.poison_freed)
+		poison(frame, level);
 	if (level == 0 && frame_owner_data(frame) != NO_SLOT)
 		swap_slot_free(frame_owner_data(frame));
 	frame_free(frame, level * 9);
