@@ -262,10 +262,11 @@ static void print_summary(const struct guest *g)
 		g->name, g->stats.exits, by_reason, g->stats.stage2_faults, g->stats.zero_fills,
 		g->stats.huge_mappings, g->stats.hypercalls, g->stats.peak_resident);
 	pr_info("tide: guest %s memory: resident=%lu swapped_now=%lu swap_ins=%lu swap_outs=%lu "
-		"zero_pages=%lu reclaim_scans=%lu sample_refaults=%lu\n",
+		"zero_pages=%lu reclaim_scans=%lu sample_refaults=%lu swap_in_ticks=%lu "
+		"swap_out_ticks=%lu\n",
 		g->name, g->stats.resident_pages, g->stats.swapped_now, g->stats.swap_ins,
 		g->stats.swap_outs, g->stats.zero_pages, g->stats.reclaim_scans,
-		g->stats.sample_refaults);
+		g->stats.sample_refaults, g->stats.swap_in_ticks, g->stats.swap_out_ticks);
 }
 
 static void stop(struct guest *g)

@@ -35,6 +35,7 @@ struct guest_stats {
 	u64 zero_pages; /* reclaimed pages that were all zeros */
 	u64 reclaim_scans; /* pages the clock looked at */
 	u64 sample_refaults; /* sampled pages the guest touched again */
+	u64 swap_in_ticks, swap_out_ticks; /* TSC ticks spent in them */
 	u64 hypercalls;
 	u64 exits;
 	u64 exits_by_reason[EXIT_UNHANDLED + 1];

@@ -3,6 +3,7 @@
  * the vendor's entry format through the generic walker; frames come from
  * the buddy allocator tagged with the guest as owner.
  */
+#include "arch/x86/cpu.h"
 #include "arch/x86/paging.h"
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
@@ -143,6 +144,8 @@ static int fault_in(struct guest *g, u64 gpa, u32 access, u64 *e)
 		g->stats.sample_refaults++;
 		return 0;
 	}
+	u64 start = rdtsc();
+
 	frame = guest_frame(g, 0);
 	if (!frame)
 		return -EAGAIN;
@@ -163,6 +166,7 @@ static int fault_in(struct guest *g, u64 gpa, u32 access, u64 *e)
 	*e = 0;
 	g->stats.swapped_now--;
 	g->stats.swap_ins++;
+	g->stats.swap_in_ticks += rdtsc() - start;
 	if (access & STAGE2_WRITE) {
 		swap_slot_free(swap_entry_slot(old));
 		return map_frame(g, gpa, frame, 0, STAGE2_ATTRS);
@@ -405,7 +409,7 @@ u64 stage2_swap_out(struct guest *g, const u64 *gpas, unsigned int n)
 {
 	struct swap_out so = { g, gpas, n, 0 };
 	const struct stage2_zap_ops ops = { zap_victim, release_victim, &so };
-	u64 lo = ~0UL, hi = 0;
+	u64 lo = ~0UL, hi = 0, start = rdtsc();
 
 	for (unsigned int i = 0; i < n; i++) {
 		lo = MIN(lo, gpas[i]);
@@ -413,6 +417,7 @@ u64 stage2_swap_out(struct guest *g, const u64 *gpas, unsigned int n)
 	}
 	if (n)
 		stage2_invalidate_with(g, lo, hi - lo, &ops);
+	g->stats.swap_out_ticks += rdtsc() - start;
 	return so.done;
 }
 

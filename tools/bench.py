@@ -24,10 +24,16 @@ MIB = 64
 PASSES = 2
 
 
-def run(name, kernel, append, initrd=None):
+def run(name, kernel, append, initrd=None, nvme=False):
     cmd = QEMU + ["-kernel", str(kernel), "-append", append]
     if initrd:
         cmd += ["-initrd", initrd]
+    if nvme:
+        img = OUT / "swap-nvme.img"
+        with open(img, "wb") as f:
+            f.truncate(128 << 20)
+        cmd += ["-drive", f"file={img},if=none,id=sw,format=raw",
+                "-device", "nvme,serial=tideswap,drive=sw"]
     r = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
                        text=True, timeout=600)
     log = r.stdout.replace("\r", "")
@@ -86,6 +92,27 @@ def main():
         rows.append((f"memhog time under Tide / bare QEMU (stage2_huge={huge})",
                      f"{sum(r['passes']) / sum(bare):.3f}",
                      f"{sum(r['passes'])} vs {sum(bare)} ticks, {PASSES} passes of {MIB} MiB"))
+
+    # Overcommit: one memhog of 32 MiB, 3 passes, with a budget that fits,
+    # is 2x and 4x too small; swap in RAM, and (2x) on NVMe.
+    touched = 32 * 3
+    over = [("fits", "guest_mem=64M swap=ram:64M", False),
+            ("2x over", "guest_mem=16M swap=ram:64M", False),
+            ("4x over", "guest_mem=8M swap=ram:64M", False),
+            ("2x over, NVMe", "guest_mem=16M swap=nvme", True)]
+    for label, opts, nvme in over:
+        log = run("over-" + label.replace(" ", "").replace(",", "-"), "build/tide.elf32",
+                  f"poweroff=qemu stage2_huge=off {opts}",
+                  "build/guest/memhog.elf mem=48M -- mib=32 passes=3", nvme=nvme)
+        ins, outs = field(log, "swap_ins"), field(log, "swap_outs")
+        tin, tout = field(log, "swap_in_ticks"), field(log, "swap_out_ticks")
+        rows.append((f"swap-ins / swap-outs per MiB touched ({label})",
+                     f"{ins / touched:.1f}/{outs / touched:.1f}",
+                     f"{ins} in, {outs} out, {touched} MiB touched"))
+        if ins and outs:
+            rows.append((f"instructions per swap-in / swap-out ({label})",
+                         f"{tin // ins}/{tout // outs}",
+                         "swap-out includes zero checks and the TLB flush"))
 
     width = max(len(r[0]) for r in rows)
     lines = [f"Tide benchmark (QEMU TCG -cpu EPYC, -icount shift=0: ticks = instructions)",
