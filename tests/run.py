@@ -109,7 +109,7 @@ class CaseError(Exception):
 
 class Case:
     KEYS = {"profiles", "cmdline", "module", "memory", "timeout", "expect",
-            "forbid", "poweroff", "run", "status", "kernel"}
+            "forbid", "poweroff", "run", "status", "kernel", "nvme"}
 
     def __init__(self, path):
         self.path = Path(path).resolve()
@@ -125,6 +125,7 @@ class Case:
         self.status = "success"  # what Tide must report at power-off
         self.run = None
         self.kernel = None  # repo-relative kernel replacing Tide (qemu-kernel only)
+        self.nvme = None    # bytes of an NVMe drive to attach (QEMU only)
         self.parse()
 
     @property
@@ -193,6 +194,11 @@ class Case:
                 if value not in ("success", "failure"):
                     raise CaseError(f"{where}: status must be 'success' or 'failure'")
                 self.status = value
+            elif key == "nvme":
+                m = re.fullmatch(r"(\d+)([KMG]?)", value)
+                if not m or int(m.group(1)) == 0:
+                    raise CaseError(f"{where}: nvme: a size like 64M")
+                self.nvme = int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[m.group(2)]
             elif key == "kernel":
                 if not value:
                     raise CaseError(f"{where}: kernel needs a file")
@@ -529,6 +535,8 @@ def run_boot(case, profile):
         why = kvm_skip_reason()
         if why:
             return Result(case, profile, "SKIP", 0, why)
+    if case.nvme and kind == "bochs":
+        return Result(case, profile, "SKIP", 0, "no NVMe in Bochs")
 
     try:
         for path, _ in case.modules:
@@ -559,6 +567,14 @@ def run_boot(case, profile):
             cmd += ["-serial", f"file:{rel(log)}", "-display", "none",
                     "-monitor", "none", "-no-reboot",
                     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+            if case.nvme:
+                # a fresh sparse image per run: no data left by an earlier one
+                img = d / f"{profile}.nvme.img"
+                img.unlink(missing_ok=True)
+                with open(img, "wb") as f:
+                    f.truncate(case.nvme)
+                cmd += ["-drive", f"file={rel(img)},if=none,id=sw,format=raw",
+                        "-device", "nvme,serial=tideswap,drive=sw"]
         else:  # bochs
             bochs = need_binary(["bochs-bin", "bochs"], "bochs")
             for f, pkg in BOCHS_FILES.items():
