@@ -26,6 +26,8 @@ static s64 hc_stats(struct vcpu *v, u64 buf, u64 len, u64 a2 __unused, u64 a3 __
 		[STATS_SWAP_INS] = g->stats.swap_ins,
 		[STATS_SWAP_OUTS] = g->stats.swap_outs,
 		[STATS_PAGES_HINTED] = g->stats.pages_hinted,
+		[STATS_ZERO_PAGES] = g->stats.zero_pages,
+		[STATS_RECLAIM_SCANS] = g->stats.reclaim_scans,
 	};
 	u64 bytes = MIN(len, sizeof(fields)) & ~7UL;
 
