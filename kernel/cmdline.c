@@ -46,6 +46,8 @@ static const struct option_desc option_table[] = {
 	  "a size like 256M" },
 	{ "swap", OPT_STRING, options.swap, 0, 0, NULL, sizeof(options.swap),
 	  "ram:<size>, nvme or none" },
+	{ "reclaim_sampling", OPT_ENUM, &options.reclaim_sampling, 0, 0, off_on_names, 0,
+	  "on or off" },
 	{ "poison_freed", OPT_ENUM, &options.poison_freed, 0, 0, off_on_names, 0, "on or off" },
 	{ "swap_inject", OPT_STRING, options.swap_inject, 0, 0, NULL, sizeof(options.swap_inject),
 	  "write@N,read@N,corrupt@N" },

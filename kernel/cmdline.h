@@ -17,6 +17,7 @@ struct tide_options {
 	int stage2_huge; /* stage2_huge=on|off: 2 MiB stage-2 mappings */
 	u64 guest_mem; /* guest_mem=: cap on the frames all guests hold; 0 = none */
 	char swap[32]; /* swap=ram:<size>|nvme|none */
+	int reclaim_sampling; /* reclaim_sampling=on: ignore accessed bits, sample */
 	int poison_freed; /* poison_freed=on: fill frames taken from guests with a poison */
 	char swap_inject[64]; /* swap_inject=write@N,read@N,corrupt@N (tests) */
 };

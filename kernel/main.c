@@ -75,7 +75,7 @@ static unsigned int run_guests(void)
 	stage2_huge = options.stage2_huge;
 	slice_us = (u64)options.slice_ms * 1000;
 	swap_init(options.swap, options.swap_inject);
-	reclaim_init(options.guest_mem);
+	reclaim_init(options.guest_mem, options.reclaim_sampling);
 
 	free_before = frame_allocator.stats.free_frames;
 	refused = guests_create_from_modules();

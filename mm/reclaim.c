@@ -34,9 +34,13 @@ enum { AD_UNKNOWN, AD_HARDWARE, AD_SAMPLING };
 static int accessed_mode = AD_UNKNOWN;
 static u64 scanned_without_accessed;
 
-void reclaim_init(u64 guest_mem_bytes)
+void reclaim_init(u64 guest_mem_bytes, bool sampling)
 {
 	guest_mem_budget = guest_mem_bytes / PAGE_SIZE;
+	if (sampling) {
+		accessed_mode = AD_SAMPLING;
+		pr_info("reclaim: sampling idle pages by unmapping them (reclaim_sampling=on)\n");
+	}
 	if (!guest_mem_budget) {
 		pr_info("reclaim: no guest_mem= budget: guests take frames as long as there are any\n");
 		return;
@@ -66,7 +70,8 @@ static int scan_leaf(void *ctx, u64 gpa, u64 *e, unsigned int level)
 {
 	struct scan *sc = ctx;
 	bool present = pt_present(sc->fmt, *e);
-	bool accessed = present && sc->fmt->accessed && (*e & sc->fmt->accessed);
+	bool accessed = present && accessed_mode != AD_SAMPLING && sc->fmt->accessed &&
+			(*e & sc->fmt->accessed);
 
 	sc->g->stats.reclaim_scans++;
 	sc->next_hand = gpa + pt_level_size(level);

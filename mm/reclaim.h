@@ -13,8 +13,11 @@ struct guest;
 extern u64 guest_mem_budget; /* pages; 0: no cap */
 extern u64 guest_pages_used; /* data frames all guests hold now */
 
-/* guest_mem= (bytes) and what the CPU offers for accessed bits; prints the policy. */
-void reclaim_init(u64 guest_mem_bytes);
+/*
+ * guest_mem= (bytes); with `sampling`, idle pages are found by unmapping
+ * them even where the CPU sets accessed bits (reclaim_sampling=on).
+ */
+void reclaim_init(u64 guest_mem_bytes, bool sampling);
 
 /*
  * Makes room for `pages` more guest frames for g (a fault about to map

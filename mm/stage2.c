@@ -139,8 +139,15 @@ static int fault_in(struct guest *g, u64 gpa, u32 access, u64 *e)
 	int err;
 
 	if (old & SWAP_ENTRY_SAMPLED) {
-		/* touched while sampled: it is in use, map it again as it was */
-		*e = pt_make_leaf(fmt, old & SWAP_ENTRY_ADDR, 0, STAGE2_ATTRS);
+		/*
+		 * Touched while sampled: it is in use, map it again as it was.
+		 * A clean copy stays read-only, so that its first write still
+		 * invalidates the slot.
+		 */
+		frame = old & SWAP_ENTRY_ADDR;
+		*e = pt_make_leaf(fmt, frame, 0,
+				  frame_owner_data(frame) == NO_SLOT ? STAGE2_ATTRS :
+								      STAGE2_ATTRS & ~PT_WRITE);
 		g->stats.sample_refaults++;
 		return 0;
 	}
@@ -190,7 +197,8 @@ int stage2_fault(struct guest *g, u64 gpa, u32 access)
 			/* first write to a clean swapped-in page: its slot copy is stale now */
 			u64 frame = ALIGN_DOWN(pa, PAGE_SIZE);
 
-			swap_slot_free(frame_owner_data(frame));
+			if (frame_owner_data(frame) != NO_SLOT)
+				swap_slot_free(frame_owner_data(frame));
 			set_frame_owner_data(frame, NO_SLOT);
 			e = pt_entry(&s->pt, gpa, 0, false);
 			*e |= s->pt.fmt->write;
