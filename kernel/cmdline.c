@@ -14,6 +14,7 @@ struct tide_options options = {
 	.poweroff = POWEROFF_HALT,
 	.slice_ms = 10,
 	.stage2_huge = 1,
+	.hints = 1,
 };
 
 enum option_kind { OPT_INT, OPT_SIZE, OPT_ENUM, OPT_STRING };
@@ -48,6 +49,8 @@ static const struct option_desc option_table[] = {
 	  "ram:<size>, nvme or none" },
 	{ "reclaim_sampling", OPT_ENUM, &options.reclaim_sampling, 0, 0, off_on_names, 0,
 	  "on or off" },
+	{ "hints", OPT_ENUM, &options.hints, 0, 0, off_on_names, 0, "on or off" },
+	{ "hint_order", OPT_INT, &options.hint_order, 0, 18, NULL, 0, "a number from 0 to 18" },
 	{ "poison_freed", OPT_ENUM, &options.poison_freed, 0, 0, off_on_names, 0, "on or off" },
 	{ "swap_inject", OPT_STRING, options.swap_inject, 0, 0, NULL, sizeof(options.swap_inject),
 	  "write@N,read@N,corrupt@N" },

@@ -18,6 +18,8 @@ struct tide_options {
 	u64 guest_mem; /* guest_mem=: cap on the frames all guests hold; 0 = none */
 	char swap[32]; /* swap=ram:<size>|nvme|none */
 	int reclaim_sampling; /* reclaim_sampling=on: ignore accessed bits, sample */
+	int hints; /* hints=on|off: free-page hints for all guests */
+	int hint_order; /* hint_order=: smallest order a hint may have */
 	int poison_freed; /* poison_freed=on: fill frames taken from guests with a poison */
 	char swap_inject[64]; /* swap_inject=write@N,read@N,corrupt@N (tests) */
 };

@@ -35,6 +35,7 @@ struct module_spec {
 	const char *initrd; /* image name of the data module, or NULL */
 	size_t initrd_len;
 	const char *guest_args; /* after "--", or "" */
+	bool hints, pinned;
 };
 
 static bool is_space(char c)
@@ -92,6 +93,8 @@ static int parse_module(const char *s, unsigned int index, struct module_spec *m
 	m->mem = DEFAULT_GUEST_MEM;
 	m->initrd = NULL;
 	m->guest_args = "";
+	m->hints = true;
+	m->pinned = false;
 	for (;;) {
 		p = next_word(p, &w, &len);
 		if (!len)
@@ -122,6 +125,12 @@ static int parse_module(const char *s, unsigned int index, struct module_spec *m
 				return -EINVAL;
 			}
 			m->mem = ALIGN_UP(m->mem, PAGE_SIZE);
+		} else if (word_is(w, klen, "hints") && (word_is(eq + 1, vlen, "on") ||
+							    word_is(eq + 1, vlen, "off"))) {
+			m->hints = word_is(eq + 1, vlen, "on");
+		} else if (word_is(w, klen, "pinned") && (word_is(eq + 1, vlen, "on") ||
+							     word_is(eq + 1, vlen, "off"))) {
+			m->pinned = word_is(eq + 1, vlen, "on");
 		} else if (word_is(w, klen, "initrd") && vlen) {
 			m->initrd = eq + 1;
 			m->initrd_len = vlen;
@@ -169,6 +178,8 @@ static struct guest *create_guest(const struct boot_info *bi, unsigned int index
 	strlcpy(g->name, m->name, sizeof(g->name));
 	snprintf(g->cmdline, sizeof(g->cmdline), "%.*s%s%s", (int)m->image_len, m->image,
 		 m->guest_args[0] ? " " : "", m->guest_args);
+	g->hints = m->hints;
+	g->pinned = m->pinned;
 	g->image_phys = mod->start;
 	g->image_size = mod->end - mod->start;
 	if (m->initrd) {
@@ -263,10 +274,11 @@ static void print_summary(const struct guest *g)
 		g->stats.huge_mappings, g->stats.hypercalls, g->stats.peak_resident);
 	pr_info("tide: guest %s memory: resident=%lu swapped_now=%lu swap_ins=%lu swap_outs=%lu "
 		"zero_pages=%lu reclaim_scans=%lu sample_refaults=%lu swap_in_ticks=%lu "
-		"swap_out_ticks=%lu\n",
+		"swap_out_ticks=%lu pages_hinted=%lu hint_frames_freed=%lu\n",
 		g->name, g->stats.resident_pages, g->stats.swapped_now, g->stats.swap_ins,
 		g->stats.swap_outs, g->stats.zero_pages, g->stats.reclaim_scans,
-		g->stats.sample_refaults, g->stats.swap_in_ticks, g->stats.swap_out_ticks);
+		g->stats.sample_refaults, g->stats.swap_in_ticks, g->stats.swap_out_ticks,
+		g->stats.pages_hinted, g->stats.hint_frames_freed);
 }
 
 static void stop(struct guest *g)

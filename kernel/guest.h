@@ -36,6 +36,7 @@ struct guest_stats {
 	u64 reclaim_scans; /* pages the clock looked at */
 	u64 sample_refaults; /* sampled pages the guest touched again */
 	u64 swap_in_ticks, swap_out_ticks; /* TSC ticks spent in them */
+	u64 hint_frames_freed; /* resident 4 KiB pages that hints gave back */
 	u64 hypercalls;
 	u64 exits;
 	u64 exits_by_reason[EXIT_UNHANDLED + 1];
@@ -63,6 +64,8 @@ struct guest {
 	enum guest_state state;
 	int exit_status; /* valid once stopped */
 	bool crashed;
+	bool hints; /* hints=on|off for this guest */
+	bool pinned; /* pinned=on: memory stays put, hints refused */
 
 	struct stage2 stage2;
 	struct vcpu vcpu;

@@ -10,6 +10,8 @@
 #include "kernel/guest.h"
 #include "kernel/guest_insn.h"
 #include "kernel/string.h"
+#include "mm/buddy.h"
+#include "mm/hint.h"
 
 typedef s64 (*hypercall_fn)(struct vcpu *v, u64 a0, u64 a1, u64 a2, u64 a3);
 
@@ -39,11 +41,82 @@ static s64 hc_stats(struct vcpu *v, u64 buf, u64 len, u64 a2 __unused, u64 a3 __
 	return bytes;
 }
 
+/* Checks one hint: aligned, inside RAM, an order Tide accepts. */
+static int hint_check(struct guest *g, u64 gpa, u64 order)
+{
+	u64 size;
+
+	if (order < hint_min_order || order > BUDDY_MAX_ORDER)
+		return -EINVAL;
+	size = PAGE_SIZE << order;
+	if (!IS_ALIGNED(gpa, size))
+		return -EINVAL;
+	if (gpa >= g->stage2.ram_size || size > g->stage2.ram_size - gpa)
+		return -EFAULT;
+	return 0;
+}
+
+/* Why this guest may not hint at all, or 0. */
+static int hints_allowed(struct guest *g)
+{
+	if (!hints_enabled || !g->hints)
+		return -EOPNOTSUPP;
+	if (g->pinned)
+		return -EPERM; /* its memory must stay where it is (device DMA) */
+	return 0;
+}
+
+static s64 hc_free_page_hint(struct vcpu *v, u64 gpa, u64 order, u64 a2 __unused,
+			     u64 a3 __unused)
+{
+	struct guest *g = v->guest;
+	int err = hints_allowed(g);
+
+	if (!err)
+		err = hint_check(g, gpa, order);
+	if (!err)
+		err = guest_hint_free(g, gpa, order);
+	return err;
+}
+
+#define HINT_BATCH_MAX 512
+
+static s64 hc_free_page_hint_batch(struct vcpu *v, u64 list, u64 count, u64 a2 __unused,
+				   u64 a3 __unused)
+{
+	static struct {
+		u64 gpa, order;
+	} entries[HINT_BATCH_MAX];
+	struct guest *g = v->guest;
+	int err = hints_allowed(g);
+
+	if (err)
+		return err;
+	if (count > HINT_BATCH_MAX)
+		return -EINVAL;
+	if (guest_copy_from(g, entries, list, count * sizeof(entries[0])))
+		return -EFAULT;
+	/* all or nothing: validate every entry before applying any */
+	for (u64 i = 0; i < count; i++) {
+		err = hint_check(g, entries[i].gpa, entries[i].order);
+		if (err)
+			return err;
+	}
+	for (u64 i = 0; i < count; i++) {
+		err = guest_hint_free(g, entries[i].gpa, entries[i].order);
+		if (err)
+			return err;
+	}
+	return count;
+}
+
 static const hypercall_fn hypercalls[] = {
+	[HC_FREE_PAGE_HINT] = hc_free_page_hint,
+	[HC_FREE_PAGE_HINT_BATCH] = hc_free_page_hint_batch,
 	[HC_STATS] = hc_stats,
 };
 
-void tide_cpuid(struct guest *g __unused, u32 leaf, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
+void tide_cpuid(struct guest *g, u32 leaf, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
 {
 	*eax = *ebx = *ecx = *edx = 0;
 	if (leaf == TIDE_CPUID_BASE) {
@@ -53,7 +126,9 @@ void tide_cpuid(struct guest *g __unused, u32 leaf, u32 *eax, u32 *ebx, u32 *ecx
 		memcpy(edx, "Tide", 4);
 	} else if (leaf == TIDE_CPUID_FEATURES) {
 		*eax = TIDE_FEATURE_STATS;
-		*ebx = 0; /* smallest hint order */
+		if (!hints_allowed(g))
+			*eax |= TIDE_FEATURE_FREE_PAGE_HINT | TIDE_FEATURE_HINT_BATCH;
+		*ebx = hint_min_order;
 		*ecx = TIDE_ABI_VERSION;
 	}
 }

@@ -19,6 +19,7 @@
 #include "kernel/version.h"
 #include "mm/bootinfo.h"
 #include "mm/frame_alloc.h"
+#include "mm/hint.h"
 #include "mm/reclaim.h"
 #include "mm/swap.h"
 
@@ -76,6 +77,8 @@ static unsigned int run_guests(void)
 	slice_us = (u64)options.slice_ms * 1000;
 	swap_init(options.swap, options.swap_inject);
 	reclaim_init(options.guest_mem, options.reclaim_sampling);
+	hints_enabled = options.hints;
+	hint_min_order = options.hint_order;
 
 	free_before = frame_allocator.stats.free_frames;
 	refused = guests_create_from_modules();

@@ -76,10 +76,19 @@ unsigned int sched_run(void)
 			}
 		}
 		if (!g) {
-			/* halted guests wait for an interrupt nothing will send */
-			for (unsigned int i = 0; i < nr_guests; i++)
-				if (guests[i]->state == GUEST_HALTED)
-					guest_crash(guests[i], "hung: halted, and no device can wake it");
+			/*
+			 * Everyone left is idle (halted with interrupts on)
+			 * and nothing Tide emulates will wake them: the run is
+			 * over. Idling is how a guest that is done but holds on
+			 * to its memory ends (the hint experiment's guests do).
+			 */
+			for (unsigned int i = 0; i < nr_guests; i++) {
+				if (guests[i]->state == GUEST_HALTED) {
+					pr_info("tide: guest %s is idle and nothing can wake it\n",
+						guests[i]->name);
+					guest_stop(guests[i], 0);
+				}
+			}
 			break;
 		}
 		run_slice(g);
