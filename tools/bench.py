@@ -56,6 +56,56 @@ def field(log, key):
     return int(m.group(1))
 
 
+GUESTS = 4
+GUEST_MIB = 64
+
+
+def hint_experiment():
+    """Duyck's free page reporting experiment, scaled: four guests of
+    GUEST_MIB MiB under a budget of 2.5x that, each in turn allocating ~90%
+    of its RAM, touching it, freeing it and going idle while the next one
+    runs; with free-page hints and without."""
+    rows = []
+    budget = GUEST_MIB * 5 // 2
+    mib = GUEST_MIB * 9 // 10 - 4  # ~90%, less what the guest's image needs
+    table = {}
+    for hints in ("on", "off"):
+        mods = ",".join(
+            f"build/guest/hinthog.elf name=g{i} mem={GUEST_MIB}M -- mib={mib} "
+            f"hints={1 if hints == 'on' else 0} idle=1" for i in range(GUESTS))
+        # a long slice: each guest runs its phase to the end, then idles
+        log = run(f"hints-{hints}", "build/tide.elf32",
+                  f"poweroff=qemu guest_mem={budget}M swap=ram:512M slice=10000", mods)
+        for i in range(GUESTS):
+            m = re.search(rf"\[g{i}\] hinthog: round 1: alloc\+touch \d+ MiB in (\d+) cycles", log)
+            mem = re.search(rf"tide: guest g{i} memory: (.*)", log)
+            cnt = re.search(rf"tide: guest g{i} counters: (.*)", log)
+            if not (m and mem and cnt):
+                sys.exit(f"bench: hint experiment ({hints}) guest g{i} did not finish; "
+                         f"see {OUT / ('hints-' + hints + '.log')}")
+            f = dict(kv.split("=") for kv in (mem.group(1) + " " + cnt.group(1)).split())
+            table[(hints, i)] = (int(m.group(1)), int(f["swap_outs"]), int(f["swap_ins"]),
+                                 int(f["peak_resident"]) * 4 // 1024,
+                                 int(f["hint_frames_freed"]))
+    lines = [f"Free-page hint experiment: {GUESTS} guests of {GUEST_MIB} MiB, guest_mem="
+             f"{budget}M, each in turn allocates, touches and frees {mib} MiB, then idles",
+             f"{'guest':<6} {'hints':<5} {'phase (ticks)':>14} {'swap-outs':>10} {'swap-ins':>9} "
+             f"{'peak MiB':>9} {'hinted MiB':>11}"]
+    for i in range(GUESTS):
+        for hints in ("on", "off"):
+            t, so, si, peak, freed = table[(hints, i)]
+            lines.append(f"g{i:<5} {hints:<5} {t:>14} {so:>10} {si:>9} {peak:>9} "
+                         f"{freed * 4 // 1024:>11}")
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    (OUT / "hints.txt").write_text(text)
+    on = sum(table[("on", i)][0] for i in range(GUESTS))
+    off = sum(table[("off", i)][0] for i in range(GUESTS))
+    rows.append(("hint experiment: total phase time, hints off / on", f"{off / on:.2f}",
+                 f"{off} vs {on} ticks (table in build/bench/hints.txt)"))
+    return rows
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     memhog = f"build/guest/memhog.elf mem=256M -- mib={MIB} passes={PASSES}"
@@ -113,6 +163,8 @@ def main():
             rows.append((f"instructions per swap-in / swap-out ({label})",
                          f"{tin // ins}/{tout // outs}",
                          "swap-out includes zero checks and the TLB flush"))
+
+    rows += hint_experiment()
 
     width = max(len(r[0]) for r in rows)
     lines = [f"Tide benchmark (QEMU TCG -cpu EPYC, -icount shift=0: ticks = instructions)",

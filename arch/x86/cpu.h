@@ -67,7 +67,7 @@ static inline void wrmsr(u32 msr, u64 val)
 	asm volatile("wrmsr" : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)) : "memory");
 }
 
-/* MSR access that survives a #GP (unimplemented MSR): returns 0 or -EIO. */
+/* MSR access that survives a #GP (an MSR the CPU lacks): returns 0 or -EIO. */
 int rdmsr_safe(u32 msr, u64 *val);
 int wrmsr_safe(u32 msr, u64 val);
 

@@ -1,5 +1,6 @@
-; Entry stubs for the 32 CPU exceptions and the 224 interrupt vectors. Each stub makes the stack look the
-; same (a dummy error code where the CPU pushes none, then the vector), the
+; Entry points for the 32 CPU exceptions and the 224 interrupt vectors.
+; Each one makes the stack look the same (a dummy error code where the CPU
+; pushes none, then the vector), the
 ; common path saves the general registers as a struct regs (arch/x86/regs.h)
 ; and calls exception_handler(regs). If the handler returns (a fixup was
 ; found), the registers are restored and IRETQ resumes the interrupted code.
@@ -8,14 +9,14 @@ section .text
 bits 64
 
 %macro EXCEPTION_NOERR 1
-exception_stub_%1:
+exception_entry_%1:
 	push 0
 	push %1
 	jmp exception_common
 %endmacro
 
 %macro EXCEPTION_ERR 1
-exception_stub_%1:
+exception_entry_%1:
 	push %1
 	jmp exception_common
 %endmacro
@@ -57,7 +58,7 @@ EXCEPTION_NOERR 31
 ; vectors 32-255: external interrupts, no error code
 %assign i 32
 %rep 224
-exception_stub_%+i:
+exception_entry_%+i:
 	push 0
 	push i
 	jmp exception_common
@@ -105,10 +106,10 @@ exception_common:
 	iretq
 
 section .rodata
-global exception_stubs
-exception_stubs:
+global exception_entries
+exception_entries:
 %assign i 0
 %rep 256
-	dq exception_stub_%+i
+	dq exception_entry_%+i
 %assign i i+1
 %endrep

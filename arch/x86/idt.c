@@ -16,7 +16,7 @@ struct idt_gate {
 } __packed;
 
 static struct idt_gate idt[256] __aligned(16);
-extern const u64 exception_stubs[256];
+extern const u64 exception_entries[256];
 
 static void set_gate(unsigned int vector, u64 handler, unsigned int ist)
 {
@@ -39,9 +39,9 @@ void idt_init(void)
 	} __packed idtr = { sizeof(idt) - 1, (u64)idt };
 
 	for (unsigned int v = 0; v < 256; v++)
-		set_gate(v, exception_stubs[v], 0);
-	set_gate(2, exception_stubs[2], IST_NMI);
-	set_gate(8, exception_stubs[8], IST_DOUBLE_FAULT);
-	set_gate(18, exception_stubs[18], IST_MACHINE_CHECK);
+		set_gate(v, exception_entries[v], 0);
+	set_gate(2, exception_entries[2], IST_NMI);
+	set_gate(8, exception_entries[8], IST_DOUBLE_FAULT);
+	set_gate(18, exception_entries[18], IST_MACHINE_CHECK);
 	asm volatile("lidt %0" : : "m"(idtr));
 }

@@ -1,4 +1,4 @@
-/* The register frame the exception entry stubs build on the stack. */
+/* The register frame the exception entry code builds on the stack. */
 #ifndef TIDE_X86_REGS_H
 #define TIDE_X86_REGS_H
 
