@@ -296,13 +296,14 @@ static int split_huge(struct guest *g, u64 gpa)
 int stage2_invalidate_with(struct guest *g, u64 gpa, u64 size, const struct stage2_zap_ops *ops)
 {
 	struct zap z = { .g = g, .start = gpa, .end = gpa + size, .ops = ops };
-	int err;
+	int err = 0;
 
 	if (!IS_ALIGNED(gpa | size, PAGE_SIZE) || z.end < gpa)
 		return -EINVAL;
 	/* only the two ends can cut through a large mapping */
-	err = split_huge(g, gpa);
-	if (!err && size)
+	if (!IS_ALIGNED(gpa, HUGE_SIZE))
+		err = split_huge(g, gpa);
+	if (!err && size && !IS_ALIGNED(z.end, HUGE_SIZE))
 		err = split_huge(g, z.end - PAGE_SIZE);
 	if (!err)
 		err = pt_for_each_leaf(&g->stage2.pt, gpa, size, PT_WALK_NONPRESENT, zap_leaf, &z);

@@ -75,7 +75,7 @@ def hint_experiment():
             f"hints={1 if hints == 'on' else 0} idle=1" for i in range(GUESTS))
         # a long slice: each guest runs its phase to the end, then idles
         log = run(f"hints-{hints}", "build/tide.elf32",
-                  f"poweroff=qemu guest_mem={budget}M swap=ram:512M slice=10000", mods)
+                  f"poweroff=qemu guest_mem={budget}M swap=ram:192M slice=10000", mods)
         for i in range(GUESTS):
             m = re.search(rf"\[g{i}\] hinthog: round 1: alloc\+touch \d+ MiB in (\d+) cycles", log)
             mem = re.search(rf"tide: guest g{i} memory: (.*)", log)

@@ -15,8 +15,8 @@
 #define TIDE_FEAT_BATCH_HINT (1u << 1)
 #define TIDE_FEAT_STATS (1u << 2)
 
-#define TIDE_HC_FREE_HINT 1 /* reserved: not implemented yet */
-#define TIDE_HC_BATCH_HINT 2 /* reserved: not implemented yet */
+#define TIDE_HC_FREE_HINT 1 /* (gpa, order) -> 0 */
+#define TIDE_HC_BATCH_HINT 2 /* (list_gpa, count) -> entries applied */
 #define TIDE_HC_STATS 3 /* (buf_gpa, len) -> bytes written */
 
 /* STATS fields: little-endian u64s in this order. */
