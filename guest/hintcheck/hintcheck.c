@@ -6,7 +6,9 @@
  * mode=normal (default) runs the full set; mode=off expects every hint to
  * be refused with -EOPNOTSUPP (hints=off), mode=pinned with -EPERM, and
  * mode=swap (run it with a small guest_mem=) hints pages that were swapped
- * out and checks that they leave swap.
+ * out and checks that they leave swap; mode=hammer makes thousands of random
+ * hints, valid and invalid, single and batched, and checks that only the
+ * documented results come back (a neighbour guest checks its memory).
  */
 #include "guest/lib/cmdline.h"
 #include "guest/lib/errno.h"
@@ -176,6 +178,72 @@ static void swap_mode(void)
 	check("the_rest_intact", holds(2 * AREA, AREA, 0x9abc), "%lld%lld", 0, 0);
 }
 
+static u32 rng = 0x2545f491;
+
+static u32 next_random(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng;
+}
+
+/* A random range: mostly inside [8 MiB, end of RAM + 1/4), any alignment. */
+static void random_hint(u32 *gpa, u32 *order)
+{
+	u32 span = (u32)mb_ram_end() + (u32)mb_ram_end() / 4 - AREA;
+
+	*order = next_random() % 21; /* 19 and 20 are invalid */
+	*gpa = AREA + next_random() % span;
+	if (next_random() % 4) /* usually aligned, so that many are valid */
+		*gpa &= ~((PAGE << (*order > 12 ? 12 : *order)) - 1);
+	if (*gpa < AREA)
+		*gpa = AREA; /* never our own image, stack or tables */
+}
+
+static void hammer_mode(u32 calls)
+{
+	u32 ok = 0, einval = 0, efault = 0, other = 0;
+
+	for (u32 n = 0; n < calls; n++) {
+		s32 r;
+
+		if (next_random() % 3) {
+			u32 gpa, order;
+
+			random_hint(&gpa, &order);
+			r = hint(gpa, order);
+		} else {
+			u32 count = next_random() % 520, gpa, order;
+
+			for (u32 i = 0; i < count; i++) {
+				random_hint(&gpa, &order);
+				list[i].gpa = gpa;
+				list[i].order = order;
+			}
+			if (next_random() % 8 == 0)
+				r = hypercall(TIDE_HC_BATCH_HINT, (u32)mb_ram_end() + next_random() % MIB,
+					      count, 0, 0);
+			else
+				r = batch(count);
+			if (r == (s32)count)
+				r = 0;
+		}
+		if (r == 0)
+			ok++;
+		else if (r == -EINVAL)
+			einval++;
+		else if (r == -EFAULT)
+			efault++;
+		else
+			other++;
+	}
+	printf("hintcheck: hammer: %u calls: %u applied, %u -EINVAL, %u -EFAULT, %u other\n",
+	       calls, ok, einval, efault, other);
+	check("hammer_only_documented_results", other == 0 && ok && einval && efault,
+	      "%lld unexpected results%lld", other, 0);
+}
+
 int guest_main(u32 magic __unused, u32 mbi __unused)
 {
 	static const char *const known[] = { "mode", NULL };
@@ -196,6 +264,8 @@ int guest_main(u32 magic __unused, u32 mbi __unused)
 		refused_mode(-EPERM, "pinned_eperm");
 	else if (!strncmp(args, "mode=swap", 9))
 		swap_mode();
+	else if (!strncmp(args, "mode=hammer", 11))
+		hammer_mode(20000);
 	else
 		normal_mode();
 	printf("hintcheck: %d failed\n", failures);
