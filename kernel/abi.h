@@ -6,6 +6,7 @@
 #define TIDE_ABI_H
 
 #include "kernel/types.h"
+#include "kernel/vcpu.h"
 
 struct guest;
 struct vcpu;
@@ -18,11 +19,13 @@ struct vcpu;
 #define TIDE_FEATURE_FREE_PAGE_HINT BIT(0)
 #define TIDE_FEATURE_HINT_BATCH BIT(1)
 #define TIDE_FEATURE_STATS BIT(2)
+#define TIDE_FEATURE_TRACE BIT(3)
 
 enum tide_hypercall {
 	HC_FREE_PAGE_HINT = 1,
 	HC_FREE_PAGE_HINT_BATCH = 2,
 	HC_STATS = 3,
+	HC_TRACE = 4,
 };
 
 /* The fields of STATS, in this order, each a little-endian u64. */
@@ -38,7 +41,9 @@ enum tide_stats_field {
 	STATS_PAGES_HINTED,
 	STATS_ZERO_PAGES,
 	STATS_RECLAIM_SCANS,
-	NR_STATS_FIELDS,
+	STATS_EXITS,
+	STATS_EXITS_BY_REASON, /* one field per exit reason, kernel/vcpu.h order */
+	NR_STATS_FIELDS = STATS_EXITS_BY_REASON + EXIT_UNHANDLED + 1,
 };
 
 void tide_cpuid(struct guest *g, u32 leaf, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);

@@ -15,6 +15,7 @@ struct tide_options options = {
 	.slice_ms = 10,
 	.stage2_huge = 1,
 	.hints = 1,
+	.trace_buf = 4096,
 };
 
 enum option_kind { OPT_INT, OPT_SIZE, OPT_ENUM, OPT_STRING };
@@ -31,6 +32,7 @@ struct option_desc {
 
 static const char *const poweroff_names[] = { "halt", "qemu", "bochs", "acpi", NULL };
 static const char *const off_on_names[] = { "off", "on", NULL };
+static const char *const dump_names[] = { "stream", "end", NULL };
 
 static const struct option_desc option_table[] = {
 	{ "loglevel", OPT_INT, &options.loglevel, 0, 7, NULL, 0, "a number from 0 to 7" },
@@ -51,6 +53,13 @@ static const struct option_desc option_table[] = {
 	  "on or off" },
 	{ "hints", OPT_ENUM, &options.hints, 0, 0, off_on_names, 0, "on or off" },
 	{ "hint_order", OPT_INT, &options.hint_order, 0, 18, NULL, 0, "a number from 0 to 18" },
+	{ "trace", OPT_STRING, options.trace, 0, 0, NULL, sizeof(options.trace),
+	  "a list of events, name_* patterns or all" },
+	{ "trace_buf", OPT_INT, &options.trace_buf, 16, 1 << 20, NULL, 0,
+	  "a number of entries from 16 to 1048576" },
+	{ "trace_dump", OPT_ENUM, &options.trace_dump, 0, 0, dump_names, 0, "stream or end" },
+	{ "sample_ms", OPT_INT, &options.sample_ms, 0, 100000, NULL, 0,
+	  "milliseconds from 0 (off) to 100000" },
 	{ "poison_freed", OPT_ENUM, &options.poison_freed, 0, 0, off_on_names, 0, "on or off" },
 	{ "swap_inject", OPT_STRING, options.swap_inject, 0, 0, NULL, sizeof(options.swap_inject),
 	  "write@N,read@N,corrupt@N" },

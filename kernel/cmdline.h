@@ -20,7 +20,11 @@ struct tide_options {
 	int reclaim_sampling; /* reclaim_sampling=on: ignore accessed bits, sample */
 	int hints; /* hints=on|off: free-page hints for all guests */
 	int hint_order; /* hint_order=: smallest order a hint may have */
-	int poison_freed; /* poison_freed=on: fill frames taken from guests with a poison */
+	int poison_freed;
+	char trace[128]; /* trace=: events to record */
+	int trace_buf; /* trace_buf=: ring entries */
+	int trace_dump; /* trace_dump=stream|end */
+	int sample_ms; /* sample_ms=: per-guest samples; 0 = off */ /* poison_freed=on: fill frames taken from guests with a poison */
 	char swap_inject[64]; /* swap_inject=write@N,read@N,corrupt@N (tests) */
 };
 

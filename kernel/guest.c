@@ -14,6 +14,7 @@
 #include "kernel/guest_loader.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "kernel/trace.h"
 #include "kernel/vpc.h"
 #include "kernel/boot.h"
 #include "mm/frame_alloc.h"
@@ -210,6 +211,7 @@ static struct guest *create_guest(const struct boot_info *bi, unsigned int index
 	}
 	vpc_reset(g);
 	g->state = GUEST_RUNNABLE;
+	TRACE(TE_GUEST_START, TRACE_STR(g->name), m->mem);
 	guests[nr_guests++] = g;
 	pr_info("tide: guest %s: %lu MiB RAM, image %lu KiB, command line '%s'\n", g->name,
 		m->mem / MiB, g->image_size / KiB, g->cmdline);
@@ -283,6 +285,7 @@ static void print_summary(const struct guest *g)
 
 static void stop(struct guest *g)
 {
+	TRACE(TE_GUEST_STOP, TRACE_STR(g->name), (u64)(s64)g->exit_status, g->crashed);
 	print_summary(g);
 	release_guest(g);
 	g->state = GUEST_STOPPED;

@@ -83,7 +83,8 @@ struct guest {
 
 	struct guest_stats stats;
 	u64 clock_hand; /* where reclaim's clock resumes in this guest */
-	unsigned int memory_waits; /* faults in a row that found no frame */
+	unsigned int memory_waits;
+	u64 sampled_faults; /* stage2_faults at the last sample */ /* faults in a row that found no frame */
 	u64 slice_start_tsc;
 	u64 run_tsc; /* time spent in the guest, TSC ticks */
 };

@@ -12,6 +12,7 @@
 #include "kernel/string.h"
 #include "mm/buddy.h"
 #include "mm/hint.h"
+#include "kernel/trace.h"
 
 typedef s64 (*hypercall_fn)(struct vcpu *v, u64 a0, u64 a1, u64 a2, u64 a3);
 
@@ -30,8 +31,12 @@ static s64 hc_stats(struct vcpu *v, u64 buf, u64 len, u64 a2 __unused, u64 a3 __
 		[STATS_PAGES_HINTED] = g->stats.pages_hinted,
 		[STATS_ZERO_PAGES] = g->stats.zero_pages,
 		[STATS_RECLAIM_SCANS] = g->stats.reclaim_scans,
+		[STATS_EXITS] = g->stats.exits,
 	};
 	u64 bytes = MIN(len, sizeof(fields)) & ~7UL;
+
+	for (unsigned int r = 0; r <= EXIT_UNHANDLED; r++)
+		fields[STATS_EXITS_BY_REASON + r] = g->stats.exits_by_reason[r];
 
 	/* the whole buffer the guest named must be its RAM, not just what we fill */
 	if (buf + len < buf || buf + len > g->stage2.ram_size)
@@ -110,7 +115,15 @@ static s64 hc_free_page_hint_batch(struct vcpu *v, u64 list, u64 count, u64 a2 _
 	return count;
 }
 
+/* TRACE(set, clear): turns trace events on and off; returns the new mask. */
+static s64 hc_trace(struct vcpu *v __unused, u64 set, u64 clear, u64 a2 __unused,
+		    u64 a3 __unused)
+{
+	return trace_update(set, clear);
+}
+
 static const hypercall_fn hypercalls[] = {
+	[HC_TRACE] = hc_trace,
 	[HC_FREE_PAGE_HINT] = hc_free_page_hint,
 	[HC_FREE_PAGE_HINT_BATCH] = hc_free_page_hint_batch,
 	[HC_STATS] = hc_stats,
@@ -125,7 +138,7 @@ void tide_cpuid(struct guest *g, u32 leaf, u32 *eax, u32 *ebx, u32 *ecx, u32 *ed
 		memcpy(ecx, "Tide", 4);
 		memcpy(edx, "Tide", 4);
 	} else if (leaf == TIDE_CPUID_FEATURES) {
-		*eax = TIDE_FEATURE_STATS;
+		*eax = TIDE_FEATURE_STATS | TIDE_FEATURE_TRACE;
 		if (!hints_allowed(g))
 			*eax |= TIDE_FEATURE_FREE_PAGE_HINT | TIDE_FEATURE_HINT_BATCH;
 		*ebx = hint_min_order;

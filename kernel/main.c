@@ -13,6 +13,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/guest.h"
 #include "kernel/sched.h"
+#include "kernel/trace.h"
 #include "kernel/printk.h"
 #include "kernel/selftest.h"
 #include "kernel/selftest_table.h"
@@ -77,6 +78,8 @@ static unsigned int run_guests(void)
 	slice_us = (u64)options.slice_ms * 1000;
 	swap_init(options.swap, options.swap_inject);
 	reclaim_init(options.guest_mem, options.reclaim_sampling);
+	trace_init(options.trace, options.trace_buf, options.trace_dump);
+	sample_ms = options.sample_ms;
 	hints_enabled = options.hints;
 	hint_min_order = options.hint_order;
 
@@ -85,6 +88,7 @@ static unsigned int run_guests(void)
 	failed = sched_run();
 	free_after = frame_allocator.stats.free_frames;
 
+	trace_finish();
 	ok = nr_guests - failed;
 	failed += refused;
 	pr_emerg("tide: done: %u ok, %u failed\n", ok, failed);

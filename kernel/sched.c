@@ -4,10 +4,12 @@
  * the host LAPIC timer whose interrupt makes the guest exit). With a single
  * runnable guest no timer is armed at all.
  */
+#include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
 #include "kernel/guest.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
+#include "kernel/trace.h"
 #include "kernel/vmexit.h"
 
 u64 slice_us = 10000;
@@ -44,16 +46,45 @@ static void arm_slice(struct vcpu *v, bool on)
 		lapic_timer_oneshot(on ? slice_us : 0);
 }
 
+u64 sample_ms; /* sample_ms=: 0 = off */
+static u64 next_sample;
+
+/* One line per live guest every sample_ms (docs/trace.md). */
+static void maybe_sample(void)
+{
+	u64 now = rdtsc();
+
+	if (!sample_ms || !tsc_ticks_per_ms || now < next_sample)
+		return;
+	next_sample = now + sample_ms * tsc_ticks_per_ms;
+	for (unsigned int i = 0; i < nr_guests; i++) {
+		struct guest *g = guests[i];
+
+		if (g->state == GUEST_STOPPED)
+			continue;
+		pr_emerg("sample: %lu guest=%s resident=%lu swapped=%lu hinted=%lu faults=%lu\n", now,
+			 g->name, g->stats.resident_pages, g->stats.swapped_now,
+			 g->stats.pages_hinted, g->stats.stage2_faults - g->sampled_faults);
+		g->sampled_faults = g->stats.stage2_faults;
+	}
+}
+
 static void run_slice(struct guest *g)
 {
+	static const char *previous;
 	struct vcpu_exit e;
 	bool timed = count_state(GUEST_RUNNABLE) > 1;
+
+	if (previous != g->name)
+		TRACE(TE_SCHED_SWITCH, TRACE_STR(previous), TRACE_STR(g->name));
+	previous = g->name;
 
 	slice_over = false;
 	arm_slice(&g->vcpu, timed);
 	while (g->state == GUEST_RUNNABLE && !slice_over) {
 		vcpu_ops->vcpu_run(&g->vcpu, &e);
 		handle_exit(&g->vcpu, &e);
+		maybe_sample();
 	}
 	if (timed && g->state != GUEST_STOPPED)
 		arm_slice(&g->vcpu, false);

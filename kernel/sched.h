@@ -5,6 +5,7 @@
 #include "kernel/types.h"
 
 extern u64 slice_us; /* slice=, in microseconds */
+extern u64 sample_ms; /* sample_ms=: print per-guest samples this often */
 
 /* Runs every guest until all have stopped; returns how many failed. */
 unsigned int sched_run(void);

@@ -12,6 +12,7 @@
 #include "kernel/guest_cpu.h"
 #include "kernel/guest_insn.h"
 #include "kernel/sched.h"
+#include "kernel/trace.h"
 #include "kernel/vmexit.h"
 #include "kernel/vpc.h"
 
@@ -164,21 +165,30 @@ void handle_exit(struct vcpu *v, const struct vcpu_exit *e)
 
 	g->stats.exits++;
 	g->stats.exits_by_reason[e->reason]++;
+	TRACE(TE_VMEXIT, TRACE_STR(g->name), v->id, e->reason);
 	switch (e->reason) {
 	case EXIT_CPUID:
 		guest_cpuid(v);
 		skip(v, e);
 		break;
-	case EXIT_HYPERCALL:
+	case EXIT_HYPERCALL: {
+		u64 start = rdtsc();
+
 		hypercall(v);
 		skip(v, e);
+		hist_add(HIST_HYPERCALL, rdtsc() - start);
 		break;
+	}
 	case EXIT_IO:
 		handle_io(v, e);
 		break;
-	case EXIT_STAGE2_FAULT:
+	case EXIT_STAGE2_FAULT: {
+		u64 start = rdtsc();
+
 		handle_stage2_fault(v, e);
+		hist_add(HIST_STAGE2_FAULT, rdtsc() - start);
 		break;
+	}
 	case EXIT_MSR_READ:
 	case EXIT_MSR_WRITE:
 		handle_msr(v, e);

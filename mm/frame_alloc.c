@@ -10,6 +10,7 @@
 #include "kernel/errno.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "kernel/trace.h"
 #include "kernel/selftest_table.h"
 #include "mm/frame_alloc.h"
 
@@ -28,11 +29,17 @@ u64 frame_alloc(unsigned int order, unsigned int flags, u16 owner)
 {
 	s64 pfn = buddy_alloc(&frame_allocator, order, flags, owner);
 
-	return pfn < 0 ? 0 : (u64)pfn << PAGE_SHIFT;
+	if (pfn < 0)
+		return 0;
+	TRACE(TE_FRAME_ALLOC, pfn, order, owner);
+	return (u64)pfn << PAGE_SHIFT;
 }
 
 int frame_free(u64 phys, unsigned int order)
 {
+	struct frame *f = buddy_frame(&frame_allocator, phys >> PAGE_SHIFT);
+
+	TRACE(TE_FRAME_FREE, phys >> PAGE_SHIFT, order, f ? f->owner : 0);
 	return buddy_free(&frame_allocator, phys >> PAGE_SHIFT, order);
 }
 

@@ -18,6 +18,7 @@
 #include "kernel/errno.h"
 #include "kernel/guest.h"
 #include "kernel/printk.h"
+#include "kernel/trace.h"
 #include "mm/reclaim.h"
 #include "mm/stage2.h"
 #include "mm/swap.h"
@@ -127,6 +128,7 @@ static u64 scan_guest(struct guest *g, u64 want)
 {
 	struct scan sc = { .g = g, .fmt = g->stage2.pt.fmt };
 	u64 ram = ALIGN_UP(g->stage2.ram_size, 2 * MiB), done = 0;
+	u64 scanned_before = g->stats.reclaim_scans;
 
 	for (int round = 0; round < 4 && done < want; round++) {
 		u64 from = g->clock_hand < ram ? g->clock_hand : 0;
@@ -152,6 +154,9 @@ static u64 scan_guest(struct guest *g, u64 want)
 			stage2_invalidate_with(g, sc.sample_from, to - sc.sample_from, &ops);
 		}
 		done += stage2_swap_out(g, sc.victims, sc.nr_victims);
+		TRACE(TE_RECLAIM_SCAN, TRACE_STR(g->name), g->stats.reclaim_scans - scanned_before,
+		      sc.nr_victims);
+		scanned_before = g->stats.reclaim_scans;
 	}
 	return done;
 }

@@ -7,6 +7,7 @@
 #include "arch/x86/paging.h"
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
+#include "kernel/trace.h"
 #include "kernel/guest.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
@@ -104,6 +105,11 @@ static void drop_frame(struct guest *g, u64 frame, unsigned int level)
 	account(g, -(s64)(pt_level_size(level) / PAGE_SIZE));
 }
 
+static u64 access_index(u32 access)
+{
+	return (access & STAGE2_WRITE) ? 1 : (access & STAGE2_EXEC) ? 2 : 0;
+}
+
 /*
  * A frame for the guest, within the budget: reclaim first if needed, and
  * once more if the allocator itself is out of frames.
@@ -149,6 +155,7 @@ static int fault_in(struct guest *g, u64 gpa, u32 access, u64 *e)
 				  frame_owner_data(frame) == NO_SLOT ? STAGE2_ATTRS :
 								      STAGE2_ATTRS & ~PT_WRITE);
 		g->stats.sample_refaults++;
+		TRACE(TE_STAGE2_FAULT, TRACE_STR(g->name), gpa, access_index(access), FAULT_SAMPLE);
 		return 0;
 	}
 	u64 start = rdtsc();
@@ -160,6 +167,7 @@ static int fault_in(struct guest *g, u64 gpa, u32 access, u64 *e)
 		*e = 0;
 		g->stats.swapped_now--;
 		g->stats.zero_fills++;
+		TRACE(TE_STAGE2_FAULT, TRACE_STR(g->name), gpa, access_index(access), FAULT_ZERO_PAGE);
 		return map_frame(g, gpa, frame, 0, STAGE2_ATTRS);
 	}
 	err = swap_read(swap_entry_slot(old), frame);
@@ -168,12 +176,16 @@ static int fault_in(struct guest *g, u64 gpa, u32 access, u64 *e)
 		pr_err("tide: guest %s: swap-in of gpa %#lx from slot %#lx failed: %s\n", g->name,
 		       gpa, swap_entry_slot(old),
 		       err == -EBADMSG ? "checksum mismatch" : "I/O error");
+		TRACE(TE_STAGE2_FAULT, TRACE_STR(g->name), gpa, access_index(access), FAULT_IOERR);
 		return -EIO;
 	}
 	*e = 0;
 	g->stats.swapped_now--;
 	g->stats.swap_ins++;
 	g->stats.swap_in_ticks += rdtsc() - start;
+	hist_add(HIST_SWAP_IN, rdtsc() - start);
+	TRACE(TE_SWAP_IN, TRACE_STR(g->name), gpa, swap_entry_slot(old));
+	TRACE(TE_STAGE2_FAULT, TRACE_STR(g->name), gpa, access_index(access), FAULT_SWAP_IN);
 	if (access & STAGE2_WRITE) {
 		swap_slot_free(swap_entry_slot(old));
 		return map_frame(g, gpa, frame, 0, STAGE2_ATTRS);
@@ -202,10 +214,12 @@ int stage2_fault(struct guest *g, u64 gpa, u32 access)
 			set_frame_owner_data(frame, NO_SLOT);
 			e = pt_entry(&s->pt, gpa, 0, false);
 			*e |= s->pt.fmt->write;
+			TRACE(TE_STAGE2_FAULT, TRACE_STR(g->name), gpa, access_index(access), FAULT_DIRTY);
 			return 0;
 		}
 		/* mapped already: a stale translation, e.g. after a flush race */
 		vcpu_ops->stage2_flush(g);
+		TRACE(TE_STAGE2_FAULT, TRACE_STR(g->name), gpa, access_index(access), FAULT_STALE);
 		return 0;
 	}
 	e = pt_entry(&s->pt, gpa, 0, false);
@@ -219,13 +233,17 @@ int stage2_fault(struct guest *g, u64 gpa, u32 access)
 		if (frame) {
 			g->stats.huge_mappings++;
 			g->stats.zero_fills++;
+			TRACE(TE_STAGE2_FAULT, TRACE_STR(g->name), gpa, access_index(access), FAULT_HUGE);
 			return map_frame(g, base, frame, 1, STAGE2_ATTRS);
 		}
 	}
 	frame = guest_frame(g, 0);
-	if (!frame)
+	if (!frame) {
+		TRACE(TE_STAGE2_FAULT, TRACE_STR(g->name), gpa, access_index(access), FAULT_NOMEM);
 		return -EAGAIN;
+	}
 	g->stats.zero_fills++;
+	TRACE(TE_STAGE2_FAULT, TRACE_STR(g->name), gpa, access_index(access), FAULT_ZERO_FILL);
 	return map_frame(g, ALIGN_DOWN(gpa, PAGE_SIZE), frame, 0, STAGE2_ATTRS);
 }
 
@@ -246,6 +264,7 @@ struct zap {
 	u64 start, end;
 	const struct stage2_zap_ops *ops;
 	unsigned int n;
+	u64 zapped;
 	struct zap_record rec[ZAP_BATCH];
 };
 
@@ -254,6 +273,7 @@ static void zap_flush_and_release(struct zap *z)
 	if (!z->n)
 		return;
 	vcpu_ops->stage2_flush(z->g);
+	z->zapped += z->n;
 	for (unsigned int i = 0; i < z->n; i++)
 		z->ops->release(z->ops->ctx, z->rec[i].gpa, z->rec[i].old, z->rec[i].level,
 				z->rec[i].entry);
@@ -290,12 +310,14 @@ static int split_huge(struct guest *g, u64 gpa)
 	err = pt_split(&s->pt, gpa, level);
 	if (!err)
 		err = buddy_split(&frame_allocator, pa >> PAGE_SHIFT);
+	TRACE(TE_STAGE2_SPLIT, TRACE_STR(g->name), ALIGN_DOWN(gpa, HUGE_SIZE));
 	return err;
 }
 
 int stage2_invalidate_with(struct guest *g, u64 gpa, u64 size, const struct stage2_zap_ops *ops)
 {
 	struct zap z = { .g = g, .start = gpa, .end = gpa + size, .ops = ops };
+	u64 start = rdtsc();
 	int err = 0;
 
 	if (!IS_ALIGNED(gpa | size, PAGE_SIZE) || z.end < gpa)
@@ -308,6 +330,10 @@ int stage2_invalidate_with(struct guest *g, u64 gpa, u64 size, const struct stag
 	if (!err)
 		err = pt_for_each_leaf(&g->stage2.pt, gpa, size, PT_WALK_NONPRESENT, zap_leaf, &z);
 	zap_flush_and_release(&z);
+	if (z.zapped) {
+		hist_add(HIST_INVALIDATE, rdtsc() - start);
+		TRACE(TE_INVALIDATE, TRACE_STR(g->name), gpa, size, z.zapped, trace_flush_kind);
+	}
 	return err;
 }
 
@@ -392,6 +418,8 @@ static void release_victim(void *ctx, u64 gpa, u64 old, unsigned int level __unu
 	struct guest *g = so->g;
 	const struct pt_format *fmt = g->stage2.pt.fmt;
 	u64 frame = pt_present(fmt, old) ? pt_entry_addr(fmt, old, 0) : (old & SWAP_ENTRY_ADDR);
+	int kind = (*entry & SWAP_ENTRY_ZERO) ? SWAP_KIND_ZERO :
+		   (*entry & SWAP_ENTRY_WRITE_PENDING) ? SWAP_KIND_WRITE : SWAP_KIND_CLEAN;
 
 	if (*entry & SWAP_ENTRY_WRITE_PENDING) {
 		u64 slot = swap_entry_slot(*entry);
@@ -406,6 +434,7 @@ static void release_victim(void *ctx, u64 gpa, u64 old, unsigned int level __unu
 			return;
 		}
 	}
+	TRACE(TE_SWAP_OUT, TRACE_STR(g->name), gpa, swap_entry_slot(*entry), kind);
 	if (*entry & SWAP_ENTRY_ZERO)
 		g->stats.zero_pages++;
 	g->stats.swap_outs++;
@@ -427,6 +456,8 @@ u64 stage2_swap_out(struct guest *g, const u64 *gpas, unsigned int n)
 	if (n)
 		stage2_invalidate_with(g, lo, hi - lo, &ops);
 	g->stats.swap_out_ticks += rdtsc() - start;
+	if (so.done)
+		hist_add(HIST_SWAP_OUT, (rdtsc() - start) / so.done);
 	return so.done;
 }
 

@@ -15,6 +15,7 @@
 #include "kernel/guest.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "kernel/trace.h"
 #include "kernel/vcpu.h"
 #include "mm/frame_alloc.h"
 #include "mm/page_table.h"
@@ -95,6 +96,7 @@ static int svm_cpu_enable(void)
 	iopm_pa = iopm;
 	msrpm_pa = msrpm;
 
+	trace_flush_kind = has_flush_by_asid ? FLUSH_ASID : FLUSH_ALL;
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, hsave);
 	pr_info("svm: enabled, %u ASIDs, NRIP save %s, flush by ASID %s\n", nr_asids,

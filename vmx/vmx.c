@@ -18,6 +18,7 @@
 #include "kernel/guest.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "kernel/trace.h"
 #include "kernel/vcpu.h"
 #include "mm/frame_alloc.h"
 #include "mm/page_table.h"
@@ -166,6 +167,7 @@ static int vmx_cpu_enable(void)
 	write_cr0((read_cr0() | caps.cr0_fixed0) & caps.cr0_fixed1);
 	write_cr4((read_cr4() | caps.cr4_fixed0 | X86_CR4_VMXE) & caps.cr4_fixed1);
 
+	trace_flush_kind = FLUSH_INVEPT;
 	vmxon_pa = frame_alloc_page(OWNER_HYPERVISOR);
 	if (!vmxon_pa)
 		return -ENOMEM;
