@@ -81,6 +81,7 @@ static s64 hc_free_page_hint(struct vcpu *v, u64 gpa, u64 order, u64 a2 __unused
 		err = hint_check(g, gpa, order);
 	if (!err)
 		err = guest_hint_free(g, gpa, order);
+	TRACE(TE_HINT, TRACE_STR(g->name), gpa, order, (u64)(s64)err);
 	return err;
 }
 
@@ -104,11 +105,15 @@ static s64 hc_free_page_hint_batch(struct vcpu *v, u64 list, u64 count, u64 a2 _
 	/* all or nothing: validate every entry before applying any */
 	for (u64 i = 0; i < count; i++) {
 		err = hint_check(g, entries[i].gpa, entries[i].order);
-		if (err)
+		if (err) {
+			TRACE(TE_HINT, TRACE_STR(g->name), entries[i].gpa, entries[i].order,
+			      (u64)(s64)err);
 			return err;
+		}
 	}
 	for (u64 i = 0; i < count; i++) {
 		err = guest_hint_free(g, entries[i].gpa, entries[i].order);
+		TRACE(TE_HINT, TRACE_STR(g->name), entries[i].gpa, entries[i].order, (u64)(s64)err);
 		if (err)
 			return err;
 	}

@@ -7,7 +7,6 @@
  * entries that exist.
  */
 #include "kernel/guest.h"
-#include "kernel/trace.h"
 #include "mm/hint.h"
 #include "mm/stage2.h"
 
@@ -22,6 +21,5 @@ int guest_hint_free(struct guest *g, u64 gpa, u64 order)
 
 	g->stats.pages_hinted += size / PAGE_SIZE;
 	g->stats.hint_frames_freed += before - g->stats.resident_pages;
-	TRACE(TE_HINT, TRACE_STR(g->name), gpa, order, (u64)(s64)err);
 	return err;
 }
