@@ -67,9 +67,37 @@ $(BUILD)/version.c: FORCE
 $(BUILD)/obj/version.o: $(BUILD)/version.c
 	@$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tide.elf: $(KERNEL_OBJ) $(BUILD)/obj/version.o linker.ld
+# Two links, for the symbol names of panic backtraces (arch/x86/symbols.h):
+# the first with an empty symbol table, then the table of that image's text
+# symbols (tools/gen-symbols.sh) is compiled in and Tide linked again. The
+# table is rodata, after text in linker.ld, so text does not move; the check
+# after the second link deletes build/tide.elf and fails if it did.
+$(BUILD)/symbols-empty.c: tools/gen-symbols.sh
+	@mkdir -p $(BUILD)
+	@tools/gen-symbols.sh < /dev/null > $@
+
+$(BUILD)/tide-nosyms.elf: $(KERNEL_OBJ) $(BUILD)/obj/version.o $(BUILD)/obj/symbols-empty.o linker.ld
 	@echo "  LD      $@"
-	@$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/obj/version.o
+	@$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/obj/version.o \
+		$(BUILD)/obj/symbols-empty.o
+
+$(BUILD)/symbols.c: $(BUILD)/tide-nosyms.elf tools/gen-symbols.sh
+	@echo "  GEN     $@"
+	@nm -n $< > $@.nm
+	@tools/gen-symbols.sh < $@.nm > $@.tmp
+	@rm $@.nm && mv $@.tmp $@
+
+$(BUILD)/obj/symbols.o $(BUILD)/obj/symbols-empty.o: $(BUILD)/obj/%.o: $(BUILD)/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/tide.elf: $(KERNEL_OBJ) $(BUILD)/obj/version.o $(BUILD)/obj/symbols.o linker.ld \
+		   $(BUILD)/tide-nosyms.elf tools/gen-symbols.sh
+	@echo "  LD      $@"
+	@$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/obj/version.o \
+		$(BUILD)/obj/symbols.o
+	@tools/gen-symbols.sh --check $(BUILD)/tide-nosyms.elf $@ || { rm -f $@; exit 1; }
 
 # QEMU -kernel takes only 32-bit ELF: the same image, re-labelled. Tide is
 # linked below 4 GiB, so every address fits.

@@ -12,6 +12,7 @@
 #include "arch/x86/paging.h"
 #include "arch/x86/poweroff.h"
 #include "arch/x86/regs.h"
+#include "arch/x86/symbols.h"
 #include "kernel/errno.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
@@ -91,16 +92,34 @@ void print_backtrace(u64 rbp)
 			break;
 		}
 		u64 *frame = (u64 *)rbp;
+		u64 ret = frame[1], offset;
+		/*
+		 * A return address follows its call, which may be the last
+		 * instruction of the function (a call of a noreturn one):
+		 * look up the byte before it, print the offset of ret itself.
+		 */
+		const char *name = symbol_lookup(ret - 1, &offset);
 
-		pr_emerg("  [%2d] %#018lx\n", depth, frame[1]);
+		if (name)
+			pr_emerg("  [%2d] %#018lx %s+%#lx\n", depth, ret, name, offset + 1);
+		else
+			pr_emerg("  [%2d] %#018lx\n", depth, ret);
 		rbp = frame[0];
 	}
 }
 
 static void dump_registers(const struct regs *r)
 {
-	pr_emerg("rip=%#018lx rsp=%#018lx rflags=%#010lx cs=%#lx ss=%#lx\n",
-		 r->rip, r->rsp, r->rflags, r->cs, r->ss);
+	u64 offset;
+	const char *name = symbol_lookup(r->rip, &offset);
+
+	/* the function of RIP last: tests match the registers from the start */
+	if (name)
+		pr_emerg("rip=%#018lx rsp=%#018lx rflags=%#010lx cs=%#lx ss=%#lx <%s+%#lx>\n",
+			 r->rip, r->rsp, r->rflags, r->cs, r->ss, name, offset);
+	else
+		pr_emerg("rip=%#018lx rsp=%#018lx rflags=%#010lx cs=%#lx ss=%#lx\n",
+			 r->rip, r->rsp, r->rflags, r->cs, r->ss);
 	pr_emerg("rax=%#018lx rbx=%#018lx rcx=%#018lx rdx=%#018lx\n",
 		 r->rax, r->rbx, r->rcx, r->rdx);
 	pr_emerg("rsi=%#018lx rdi=%#018lx rbp=%#018lx\n", r->rsi, r->rdi, r->rbp);
