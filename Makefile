@@ -101,9 +101,24 @@ $(BUILD)/tide.elf: $(KERNEL_OBJ) $(BUILD)/obj/version.o $(BUILD)/obj/symbols.o l
 
 # QEMU -kernel takes only 32-bit ELF: the same image, re-labelled. Tide is
 # linked below 4 GiB, so every address fits.
-$(BUILD)/tide.elf32: $(BUILD)/tide.elf
+$(BUILD)/tide.elf32 $(BUILD)/notrace/tide.elf32: %.elf32: %.elf
 	@echo "  OBJCOPY $@"
 	@$(OBJCOPY) -O elf32-i386 $< $@
+
+# The same Tide with every trace point compiled out, for make bench to
+# show what disabled trace points cost (kernel/trace.h).
+NOTRACE_OBJ := $(patsubst %.c,$(BUILD)/notrace/obj/%.o,$(KERNEL_C)) \
+	       $(patsubst %.asm,$(BUILD)/obj/%.o,$(KERNEL_ASM))
+
+$(BUILD)/notrace/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (no trace points)"
+	@$(CC) $(CFLAGS) -DTIDE_NO_TRACE -MMD -MP -c $< -o $@
+
+$(BUILD)/notrace/tide.elf: $(NOTRACE_OBJ) $(BUILD)/obj/version.o $(BUILD)/obj/symbols-empty.o linker.ld
+	@echo "  LD      $@"
+	@$(LD) $(LDFLAGS) -T linker.ld -o $@ $(NOTRACE_OBJ) $(BUILD)/obj/version.o \
+		$(BUILD)/obj/symbols-empty.o
 
 # --- host unit tests and the fuzz target ---------------------------------
 # One rule per unit test: its main file (found under tests/unit/), the
@@ -157,7 +172,7 @@ test: deps all unit guests $(BUILD)/guest/memhog-truncated.elf
 	$(PYTHON) tests/run.py $(TEST_ARGS)
 
 # Path lengths under QEMU -icount, beside bare QEMU as the baseline.
-bench: deps all guests
+bench: deps all guests $(BUILD)/notrace/tide.elf32
 	$(PYTHON) tools/bench.py
 
 deps:

@@ -36,7 +36,14 @@ extern u32 trace_mask;
 
 #ifdef TIDE_NO_TRACE
 #define trace_on(ev) false
-#define TRACE(ev, ...) do { } while (0)
+/* the arguments stay visible to the compiler (no unused warnings), no code */
+#define TRACE(ev, ...)                                                        \
+	do {                                                                  \
+		if (0) {                                                      \
+			const u64 _a[] = { __VA_ARGS__ };                      \
+			(void)_a;                                             \
+		}                                                             \
+	} while (0)
 #else
 #define trace_on(ev) unlikely(trace_mask & BIT(ev))
 #define TRACE(ev, ...)                                                        \

@@ -35,11 +35,16 @@ u64 frame_alloc(unsigned int order, unsigned int flags, u16 owner)
 	return (u64)pfn << PAGE_SHIFT;
 }
 
+static u64 owner_of(u64 pfn)
+{
+	struct frame *f = buddy_frame(&frame_allocator, pfn);
+
+	return f ? f->owner : 0;
+}
+
 int frame_free(u64 phys, unsigned int order)
 {
-	struct frame *f = buddy_frame(&frame_allocator, phys >> PAGE_SHIFT);
-
-	TRACE(TE_FRAME_FREE, phys >> PAGE_SHIFT, order, f ? f->owner : 0);
+	TRACE(TE_FRAME_FREE, phys >> PAGE_SHIFT, order, owner_of(phys >> PAGE_SHIFT));
 	return buddy_free(&frame_allocator, phys >> PAGE_SHIFT, order);
 }
 

@@ -125,6 +125,16 @@ def main():
     null_ticks = int(m.group(1))
 
     rows = []
+    # Disabled trace points: the same 4 KiB fault path with trace points
+    # compiled in (all off) and compiled out.
+    for build, kernel in (("compiled in, off", "build/tide.elf32"),
+                          ("compiled out", "build/notrace/tide.elf32")):
+        log = run("trace-" + build.split()[1].replace(",", ""), kernel,
+                  "poweroff=qemu stage2_huge=off", memhog)
+        first = passes(log)[0]
+        rows.append((f"instructions per 4 KiB fault, trace points {build}",
+                     f"{(first - bare[0]) / max(field(log, 'stage2'), 1):.0f}",
+                     f"first pass {first}, {field(log, 'stage2')} faults"))
     for huge, size in (("off", "4 KiB"), ("on", "2 MiB")):
         r = results[huge]
         extra = r["passes"][0] - bare[0]
