@@ -1,13 +1,18 @@
 #!/bin/sh
 # Installs the Debian packages Tide's build, run and tests need, when run as
-# root; otherwise prints the exact command to run. Checks by command or file,
-# so it costs nothing when everything is there.
+# root; otherwise prints the exact command to run. Checks by command, file or
+# Python module, so it costs nothing when everything is there.
 need=""
-check() { # package, then a command name or an absolute path it provides
+check() { # package, then a command name, an absolute path or a python:MODULE it provides
 	pkg=$1; shift
 	for what in "$@"; do
 		case $what in
 		/*) [ -e "$what" ] || { need="$need $pkg"; return; } ;;
+		# python3 on PATH may be another one than Debian's (pyenv, venv); a
+		# module either has is enough (tools/tide-trace runs under either)
+		python:*) python3 -c "import ${what#python:}" >/dev/null 2>&1 ||
+			/usr/bin/python3 -c "import ${what#python:}" >/dev/null 2>&1 ||
+			{ need="$need $pkg"; return; } ;;
 		*) command -v "$what" >/dev/null 2>&1 || { need="$need $pkg"; return; } ;;
 		esac
 	done
@@ -18,6 +23,7 @@ check binutils ld objcopy
 check nasm nasm
 check clang clang
 check python3 python3
+check python3-matplotlib python:matplotlib
 check qemu-system-x86 qemu-system-x86_64
 check grub-common grub-mkrescue
 check grub-pc-bin /usr/lib/grub/i386-pc/moddep.lst
