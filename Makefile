@@ -5,6 +5,7 @@
 #   make iso        build/tide.iso (GRUB, BIOS and UEFI)
 #   make debug      QEMU waiting for GDB
 #   make bench      path lengths under QEMU -icount (build/bench/)
+#   make plots      PNG plots of the last make bench run (build/plots/)
 #   make deps       install what is missing (root) or print the apt-get line
 
 BUILD      := build
@@ -44,7 +45,7 @@ bootinfo_test_SRCS := mm/bootinfo.c mm/memmap.c
 UNIT_BINS   := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 FUZZ_BIN    := $(BUILD)/unit/bootinfo_fuzz
 
-.PHONY: all run test unit iso debug deps clean bench FORCE
+.PHONY: all run test unit iso debug deps clean bench plots FORCE
 
 all: $(BUILD)/tide.elf $(BUILD)/tide.elf32
 
@@ -138,8 +139,9 @@ $(FUZZ_BIN): tests/unit/mm/bootinfo_fuzz.c mm/bootinfo.c mm/memmap.c tests/unit/
 
 unit: $(UNIT_BINS) $(FUZZ_BIN)
 
-# --- test guests (guest/guest.mk) ------------------------------------------
+# --- test guests (guest/guest.mk) and plots (tools/plots.mk) ----------------
 include guest/guest.mk
+include tools/plots.mk
 
 # --- running --------------------------------------------------------------
 RUN_CMDLINE ?= selftest=all poweroff=qemu slice=2

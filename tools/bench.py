@@ -75,7 +75,8 @@ def hint_experiment():
             f"hints={1 if hints == 'on' else 0} idle=1" for i in range(GUESTS))
         # a long slice: each guest runs its phase to the end, then idles
         log = run(f"hints-{hints}", "build/tide.elf32",
-                  f"poweroff=qemu guest_mem={budget}M swap=ram:192M slice=10000", mods)
+                  f"poweroff=qemu guest_mem={budget}M swap=ram:192M slice=10000 sample_ms=20",
+                  mods)
         for i in range(GUESTS):
             m = re.search(rf"\[g{i}\] hinthog: round 1: alloc\+touch \d+ MiB in (\d+) cycles", log)
             mem = re.search(rf"tide: guest g{i} memory: (.*)", log)
@@ -162,7 +163,7 @@ def main():
             ("2x over, NVMe", "guest_mem=16M swap=nvme", True)]
     for label, opts, nvme in over:
         log = run("over-" + label.replace(" ", "").replace(",", "-"), "build/tide.elf32",
-                  f"poweroff=qemu stage2_huge=off {opts}",
+                  f"poweroff=qemu stage2_huge=off sample_ms=20 {opts}",
                   "build/guest/memhog.elf mem=48M -- mib=32 passes=3", nvme=nvme)
         ins, outs = field(log, "swap_ins"), field(log, "swap_outs")
         tin, tout = field(log, "swap_in_ticks"), field(log, "swap_out_ticks")
