@@ -59,6 +59,33 @@ static void print_banner(void)
 		pr_warn("tide: this CPU has neither VMX nor SVM: guests cannot run\n");
 }
 
+/* Global counters: every guest's, added up. */
+static void print_totals(void)
+{
+	struct guest_stats t = { 0 };
+
+	for (unsigned int i = 0; i < nr_guests; i++) {
+		const struct guest_stats *s = &guests[i]->stats;
+
+		t.exits += s->exits;
+		t.stage2_faults += s->stage2_faults;
+		t.zero_fills += s->zero_fills;
+		t.huge_mappings += s->huge_mappings;
+		t.swap_ins += s->swap_ins;
+		t.swap_outs += s->swap_outs;
+		t.zero_pages += s->zero_pages;
+		t.reclaim_scans += s->reclaim_scans;
+		t.pages_hinted += s->pages_hinted;
+		t.hint_frames_freed += s->hint_frames_freed;
+		t.hypercalls += s->hypercalls;
+	}
+	pr_info("tide: totals: exits=%lu stage2_faults=%lu zero_fills=%lu huge=%lu swap_ins=%lu "
+		"swap_outs=%lu zero_pages=%lu reclaim_scans=%lu pages_hinted=%lu "
+		"hint_frames_freed=%lu hypercalls=%lu\n",
+		t.exits, t.stage2_faults, t.zero_fills, t.huge_mappings, t.swap_ins, t.swap_outs,
+		t.zero_pages, t.reclaim_scans, t.pages_hinted, t.hint_frames_freed, t.hypercalls);
+}
+
 /*
  * Runs the guests of the modules to the end; returns how many failed (a
  * refused module counts). Checks that every frame came back.
@@ -89,6 +116,7 @@ static unsigned int run_guests(void)
 	free_after = frame_allocator.stats.free_frames;
 
 	trace_finish();
+	print_totals();
 	ok = nr_guests - failed;
 	failed += refused;
 	pr_emerg("tide: done: %u ok, %u failed\n", ok, failed);
