@@ -39,7 +39,6 @@ struct block {
 static struct block blocks[MAX_BLOCKS];
 static u32 nblocks;
 static bool touch_all;
-static u64 stats[TIDE_STAT_COUNT];
 
 /* Never 0 (what a hinted page reads) for any page and round. */
 static u32 pattern(u32 page, u32 round)
@@ -180,32 +179,6 @@ static void verify_zero(void)
 		printf("hinthog: verify_zero: no page was hinted, nothing to check\n");
 }
 
-static void print_stats(void)
-{
-	static const char *const names[TIDE_STAT_COUNT] = {
-		[TIDE_STAT_ABI_VERSION] = "abi", [TIDE_STAT_RESIDENT] = "resident",
-		[TIDE_STAT_FAULTS] = "faults", [TIDE_STAT_ZERO_FILLS] = "zero_fills",
-		[TIDE_STAT_HUGE] = "huge", [TIDE_STAT_SWAPPED] = "swapped",
-		[TIDE_STAT_SWAP_INS] = "swap_ins", [TIDE_STAT_SWAP_OUTS] = "swap_outs",
-		[TIDE_STAT_HINTED] = "hinted",
-	};
-	s32 n;
-
-	if (!(tide.features & TIDE_FEAT_STATS)) {
-		printf("hinthog: stats not offered (Tide features 0x%x)\n", tide.features);
-		return;
-	}
-	n = hypercall(TIDE_HC_STATS, (u32)stats, sizeof(stats), 0, 0);
-	if (n < 0) {
-		printf("hinthog: stats failed: error %d\n", n);
-		return;
-	}
-	printf("hinthog: stats");
-	for (int i = TIDE_STAT_RESIDENT; i < n / 8 && i < TIDE_STAT_COUNT; i++)
-		printf(" %s=%llu", names[i], stats[i]);
-	printf("\n");
-}
-
 /*
  * HLT with interrupts enabled: Tide parks the guest. All IRQs are masked
  * first, so that on bare QEMU the BIOS's timer (vector 8 with the PICs as
@@ -273,7 +246,7 @@ int guest_main(u32 magic __unused, u32 mbi __unused)
 		round_run(r, (u32)mib);
 
 	if (tide.present)
-		print_stats();
+		tide_print_stats("hinthog");
 	if (check_zero)
 		verify_zero();
 	printf("hinthog: done\n");

@@ -67,3 +67,30 @@ s32 hypercall(u32 nr, u32 a, u32 b, u32 c, u32 d)
 	}
 	return ret;
 }
+
+void tide_print_stats(const char *who)
+{
+	static const char *const names[TIDE_STAT_COUNT] = {
+		[TIDE_STAT_ABI_VERSION] = "abi", [TIDE_STAT_RESIDENT] = "resident",
+		[TIDE_STAT_FAULTS] = "faults", [TIDE_STAT_ZERO_FILLS] = "zero_fills",
+		[TIDE_STAT_HUGE] = "huge", [TIDE_STAT_SWAPPED] = "swapped",
+		[TIDE_STAT_SWAP_INS] = "swap_ins", [TIDE_STAT_SWAP_OUTS] = "swap_outs",
+		[TIDE_STAT_HINTED] = "hinted",
+	};
+	static u64 stats[TIDE_STAT_COUNT];
+	s32 n;
+
+	if (!(tide.features & TIDE_FEAT_STATS)) {
+		printf("%s: stats not offered (Tide features 0x%x)\n", who, tide.features);
+		return;
+	}
+	n = hypercall(TIDE_HC_STATS, (u32)stats, sizeof(stats), 0, 0);
+	if (n < 0) {
+		printf("%s: stats failed: error %d\n", who, n);
+		return;
+	}
+	printf("%s: stats", who);
+	for (int i = TIDE_STAT_RESIDENT; i < n / 8 && i < TIDE_STAT_COUNT; i++)
+		printf(" %s=%llu", names[i], stats[i]);
+	printf("\n");
+}

@@ -53,4 +53,7 @@ bool tide_detect(void);
 s32 hypercall(u32 nr, u32 a, u32 b, u32 c, u32 d);
 s32 hypercall_try(u32 nr, u32 a, u32 b, u32 c, u32 d, int *vector);
 
+/* Prints "<who>: stats resident=... faults=... ..." from STATS (or why not). */
+void tide_print_stats(const char *who);
+
 #endif

@@ -44,7 +44,6 @@ struct bad {
 	u32 version; /* the version its page should have had */
 };
 
-static u64 stats[TIDE_STAT_COUNT];
 
 static u32 seed_mix; /* hash of seed=, XORed into every pattern */
 static u32 rng; /* xorshift32 state, never 0 */
@@ -218,40 +217,6 @@ static void final_sweep(u32 start, u32 pages, u32 base)
 	printf("memhog: final sweep ok\n");
 }
 
-/* Number of whole fields STATS wrote, or -errno. */
-static int read_stats(void)
-{
-	s32 r = hypercall(TIDE_HC_STATS, (u32)stats, sizeof(stats), 0, 0);
-
-	return r < 0 ? r : r / 8;
-}
-
-static void print_stats(void)
-{
-	static const char *const names[TIDE_STAT_COUNT] = {
-		[TIDE_STAT_ABI_VERSION] = "abi", [TIDE_STAT_RESIDENT] = "resident",
-		[TIDE_STAT_FAULTS] = "faults", [TIDE_STAT_ZERO_FILLS] = "zero_fills",
-		[TIDE_STAT_HUGE] = "huge", [TIDE_STAT_SWAPPED] = "swapped",
-		[TIDE_STAT_SWAP_INS] = "swap_ins", [TIDE_STAT_SWAP_OUTS] = "swap_outs",
-		[TIDE_STAT_HINTED] = "hinted",
-	};
-	int n;
-
-	if (!(tide.features & TIDE_FEAT_STATS)) {
-		printf("memhog: stats not offered (Tide features 0x%x)\n", tide.features);
-		return;
-	}
-	n = read_stats();
-	if (n < 0) {
-		printf("memhog: stats failed: error %d\n", n);
-		return;
-	}
-	printf("memhog: stats");
-	for (int i = TIDE_STAT_RESIDENT; i < n && i < TIDE_STAT_COUNT; i++)
-		printf(" %s=%llu", names[i], stats[i]);
-	printf("\n");
-}
-
 /* QEMU's fw_cfg, which Tide's virtual PC also has: signature and RAM size. */
 static void report_fw_cfg(void)
 {
@@ -365,7 +330,7 @@ int guest_main(u32 magic __unused, u32 mbi __unused)
 		final_sweep((u32)start, pages, (u32)passes - 1);
 
 	if (tide.present)
-		print_stats();
+		tide_print_stats("memhog");
 	printf("memhog: done\n");
 	return EXIT_OK;
 }
