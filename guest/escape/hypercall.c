@@ -21,7 +21,8 @@ static int user_vec[2];
 
 static void check_unknown(void)
 {
-	static const u32 numbers[] = { 0, 4, 999, 0x80000003u, 0xffffffffu };
+	/* 1-4 are the hints, STATS and TRACE: 5 is the first unused number */
+	static const u32 numbers[] = { 0, 5, 999, 0x80000003u, 0xffffffffu };
 
 	for (u32 i = 0; i < ARRAY_SIZE(numbers); i++) {
 		char name[32];

@@ -14,10 +14,12 @@
 #define TIDE_FEAT_FREE_HINT (1u << 0)
 #define TIDE_FEAT_BATCH_HINT (1u << 1)
 #define TIDE_FEAT_STATS (1u << 2)
+#define TIDE_FEAT_TRACE (1u << 3)
 
 #define TIDE_HC_FREE_HINT 1 /* (gpa, order) -> 0 */
 #define TIDE_HC_BATCH_HINT 2 /* (list_gpa, count) -> entries applied */
 #define TIDE_HC_STATS 3 /* (buf_gpa, len) -> bytes written */
+#define TIDE_HC_TRACE 4 /* (set, clear) -> trace event mask */
 
 /* STATS fields: little-endian u64s in this order. */
 enum tide_stat {
