@@ -1,6 +1,6 @@
 /*
  * Error numbers, with Linux's values: the hypercall ABI returns them to
- * guests as negative numbers, and every internal path propagates -Exxx.
+ * guests as negative numbers, and every internal path propagates negative errno values.
  */
 #ifndef TIDE_ERRNO_H
 #define TIDE_ERRNO_H

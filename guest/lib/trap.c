@@ -22,7 +22,7 @@ struct extable_entry {
 };
 
 extern const struct extable_entry __extable_start[], __extable_end[];
-extern const u32 trap_stubs[32];
+extern const u32 trap_entries[32];
 
 volatile struct trap_info trap_last = { TRAP_NONE, 0, 0 };
 static u64 idt[256] __aligned(8);
@@ -60,7 +60,7 @@ void trap_init(void)
 	} idtr = { sizeof(idt) - 1, (u32)idt };
 
 	for (int v = 0; v < 32; v++)
-		idt_set_gate(v, trap_stubs[v], 0);
+		idt_set_gate(v, trap_entries[v], 0);
 	asm volatile("lidt %0" : : "m"(idtr));
 }
 

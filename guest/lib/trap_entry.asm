@@ -1,4 +1,4 @@
-; Entry stubs for the 32 CPU exceptions. Each makes the stack look the same
+; Entry points for the 32 CPU exceptions. Each makes the stack look the same
 ; (a dummy error code where the CPU pushes none, then the vector), saves the
 ; general registers with PUSHAD and calls trap_handler(frame), which either
 ; moves frame->eip to a fixup or never returns. See trap.h and trap.c.
@@ -7,14 +7,14 @@ section .text
 bits 32
 
 %macro TRAP_NOERR 1
-trap_stub_%1:
+trap_entry_%1:
 	push 0
 	push %1
 	jmp trap_common
 %endmacro
 
 %macro TRAP_ERR 1
-trap_stub_%1:
+trap_entry_%1:
 	push %1
 	jmp trap_common
 %endmacro
@@ -65,10 +65,10 @@ trap_common:
 	iretd
 
 section .rodata
-global trap_stubs
-trap_stubs:
+global trap_entries
+trap_entries:
 %assign i 0
 %rep 32
-	dd trap_stub_ %+ i
+	dd trap_entry_ %+ i
 %assign i i + 1
 %endrep
