@@ -41,7 +41,9 @@ enum vcpu_exit_reason {
 	EXIT_HLT,
 	EXIT_HYPERCALL, /* VMCALL / VMMCALL */
 	EXIT_VIRT_INSN, /* the guest tried a VMX/SVM instruction */
-	EXIT_CR_WRITE, /* MOV to CR0/CR4 of a bit Tide must check */
+	EXIT_CR_WRITE, /* MOV to CR0/CR4 (and CR3, CLTS, LMSW with shadow paging) */
+	EXIT_CR_READ, /* MOV from CR0/CR3/CR4 (shadow paging) */
+	EXIT_PAGE_FAULT, /* a #PF of the guest (shadow paging) */
 	EXIT_INTERRUPT, /* a host interrupt (timer) arrived: preemption */
 	EXIT_PREEMPTED, /* the slice timer of the back end expired */
 	EXIT_SHUTDOWN, /* triple fault or shutdown */
@@ -82,9 +84,13 @@ struct vcpu_exit {
 			u32 error_code;
 		} exception;
 		struct {
-			u8 cr; /* 0 or 4 */
-			u8 gpr; /* source register, or CR_GPR_UNKNOWN: decode */
+			u8 cr; /* 0, 3 or 4 */
+			u8 gpr; /* source/destination register, or CR_GPR_UNKNOWN: decode */
 		} cr;
+		struct {
+			u64 linear; /* the faulting linear address (CR2) */
+			u32 error_code; /* as the CPU pushed it for the shadow tables */
+		} page_fault;
 	};
 	u64 hw_reason; /* vendor exit code, for messages */
 	u64 hw_qualification;
@@ -93,13 +99,33 @@ struct vcpu_exit {
 /* An event to inject at the next entry. */
 enum vcpu_event_type { EVENT_EXTERNAL, EVENT_NMI, EVENT_EXCEPTION, EVENT_SOFTWARE };
 
+/*
+ * With shadow paging the CPU runs on Tide's tables, so the paging registers
+ * it holds are not the guest's: these are what the guest has written and
+ * reads back. get_reg/set_reg of VCPU_CR0/CR3/CR4/EFER use them, and the
+ * back end loads shadow_hardware_regs() into the CPU at every entry.
+ */
+struct paging_regs {
+	u64 cr0, cr3, cr4, efer;
+};
+
+struct shadow_vcpu;
+
 struct vcpu {
 	struct guest *guest;
 	unsigned int id;
 	u64 gpr[NR_GPRS]; /* RSP and RAX are synced with the control block */
 	void *arch; /* the back end's state */
 	u64 exits; /* total exits, for statistics */
+	struct paging_regs paging; /* the guest's view (shadow paging only) */
+	struct shadow_vcpu *shadow; /* mm/shadow.c's state (shadow paging only) */
 };
+
+/*
+ * paging=auto|tdp|shadow, resolved at boot: true when guests run on shadow
+ * page tables (mm/shadow.c) instead of EPT/NPT.
+ */
+extern bool shadow_paging;
 
 struct vcpu_ops {
 	const char *name; /* "VMX" or "SVM" */
@@ -111,8 +137,11 @@ struct vcpu_ops {
 	/* Guest-wide state (ASID / EPT pointer) lives with the guest. */
 	int (*guest_init)(struct guest *g);
 	void (*guest_destroy)(struct guest *g);
-	/* Flushes every TLB entry derived from g's stage-2 tables. */
-	void (*stage2_flush)(struct guest *g);
+	/*
+	 * Flushes every TLB entry of g, whether derived from its stage-2 or
+	 * its shadow tables; done before g next runs.
+	 */
+	void (*flush_guest_tlb)(struct guest *g);
 	int (*vcpu_create)(struct vcpu *v);
 	void (*vcpu_destroy)(struct vcpu *v);
 	/* Sets the Multiboot entry state: 32-bit flat protected mode, paging off. */
@@ -139,14 +168,35 @@ extern const struct vcpu_ops vmx_ops;
 /* Picks the back end from CPUID and enables it; 0 or a negative errno. */
 int vcpu_backend_init(void);
 
+/* The guest's view of a paging register under shadow paging, else NULL. */
+static inline u64 *vcpu_paging_reg(struct vcpu *v, enum vcpu_reg r)
+{
+	if (!shadow_paging)
+		return NULL;
+	switch (r) {
+	case VCPU_CR0: return &v->paging.cr0;
+	case VCPU_CR3: return &v->paging.cr3;
+	case VCPU_CR4: return &v->paging.cr4;
+	case VCPU_EFER: return &v->paging.efer;
+	default: return NULL;
+	}
+}
+
 static inline u64 vcpu_get(struct vcpu *v, enum vcpu_reg r)
 {
-	return vcpu_ops->get_reg(v, r);
+	u64 *p = vcpu_paging_reg(v, r);
+
+	return p ? *p : vcpu_ops->get_reg(v, r);
 }
 
 static inline void vcpu_set(struct vcpu *v, enum vcpu_reg r, u64 val)
 {
-	vcpu_ops->set_reg(v, r, val);
+	u64 *p = vcpu_paging_reg(v, r);
+
+	if (p)
+		*p = val;
+	else
+		vcpu_ops->set_reg(v, r, val);
 }
 
 #endif

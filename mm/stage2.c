@@ -218,7 +218,7 @@ int stage2_fault(struct guest *g, u64 gpa, u32 access)
 			return 0;
 		}
 		/* mapped already: a stale translation, e.g. after a flush race */
-		vcpu_ops->stage2_flush(g);
+		vcpu_ops->flush_guest_tlb(g);
 		TRACE(TE_STAGE2_FAULT, TRACE_STR(g->name), gpa, access_index(access), FAULT_STALE);
 		return 0;
 	}
@@ -272,7 +272,7 @@ static void zap_flush_and_release(struct zap *z)
 {
 	if (!z->n)
 		return;
-	vcpu_ops->stage2_flush(z->g);
+	vcpu_ops->flush_guest_tlb(z->g);
 	z->zapped += z->n;
 	for (unsigned int i = 0; i < z->n; i++)
 		z->ops->release(z->ops->ctx, z->rec[i].gpa, z->rec[i].old, z->rec[i].level,

@@ -125,7 +125,7 @@ static void svm_guest_destroy(struct guest *g)
 	g->arch = NULL;
 }
 
-static void svm_stage2_flush(struct guest *g)
+static void svm_flush_guest_tlb(struct guest *g)
 {
 	struct svm_guest *sg = g->arch;
 
@@ -414,7 +414,7 @@ const struct vcpu_ops svm_ops = {
 	.stage2_format = svm_stage2_format,
 	.guest_init = svm_guest_init,
 	.guest_destroy = svm_guest_destroy,
-	.stage2_flush = svm_stage2_flush,
+	.flush_guest_tlb = svm_flush_guest_tlb,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_destroy = svm_vcpu_destroy,
 	.vcpu_reset_protected = svm_vcpu_reset_protected,

@@ -213,7 +213,7 @@ static void invept(u64 type, u64 eptp)
 	asm volatile("invept %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
 }
 
-static void vmx_stage2_flush(struct guest *g)
+static void vmx_flush_guest_tlb(struct guest *g)
 {
 	/*
 	 * Single-context INVEPT drops the guest-physical and combined
@@ -644,7 +644,7 @@ const struct vcpu_ops vmx_ops = {
 	.stage2_format = vmx_stage2_format,
 	.guest_init = vmx_guest_init,
 	.guest_destroy = vmx_guest_destroy,
-	.stage2_flush = vmx_stage2_flush,
+	.flush_guest_tlb = vmx_flush_guest_tlb,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_destroy = vmx_vcpu_destroy,
 	.vcpu_reset_protected = vmx_vcpu_reset_protected,
