@@ -41,6 +41,7 @@
 #define MSR_GS_BASE 0xc0000101
 #define EPT_MEMTYPE_WB 6UL
 #define DEFAULT_PAT 0x0007040600070406UL
+#define VECTOR_DF 8
 #define VECTOR_PF 14
 
 struct vmx_vcpu {
@@ -51,6 +52,7 @@ struct vmx_vcpu {
 	/* shadow paging: what the CPU ran with last, and whether its TLB is stale */
 	struct paging_regs hw;
 	bool flush_pending;
+	bool pending_shutdown; /* an injected fault became a triple fault */
 };
 
 struct vmx_caps {
@@ -469,6 +471,7 @@ static void vmx_vcpu_reset_protected(struct vcpu *v, u64 rip)
 		vmcs_write(GUEST_CR3, 0);
 	}
 	vv->cr2 = 0;
+	vv->pending_shutdown = false;
 	vmcs_write(GUEST_DR7, 0x400);
 	vmcs_write(GUEST_RSP, 0);
 	vmcs_write(GUEST_RIP, rip);
@@ -715,6 +718,13 @@ static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 	u32 idt;
 
 	vmcs_load(vv);
+	if (vv->pending_shutdown) {
+		/* vmx_inject turned a fault into a triple fault */
+		memset(e, 0, sizeof(*e));
+		e->reason = EXIT_SHUTDOWN;
+		e->hw_reason = VMX_EXIT_TRIPLE_FAULT;
+		return;
+	}
 	load_soft_msrs(v);
 	if (shadow_paging)
 		load_shadow_paging(v, vv);
@@ -739,7 +749,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 	 * and reserved in the entry field). With shadow paging that includes
 	 * a #PF exit met while delivering an event: once the shadow is
 	 * filled the event goes in again; a #PF the core reflects instead
-	 * replaces it (the interrupted instruction raises it again).
+	 * meets it in vmx_inject.
 	 */
 	idt = vmcs_read(IDT_VECTORING_INFO);
 	if (idt & INTR_INFO_VALID) {
@@ -871,6 +881,41 @@ static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	}
 }
 
+static bool contributory(u8 vector)
+{
+	return vector == 0 || (vector >= 10 && vector <= 13); /* #DE, #TS, #NP, #SS, #GP */
+}
+
+/*
+ * An exception injected while the entry already holds one to deliver again
+ * (cut short by the exit, e.g. a #PF met pushing its frame) combines with
+ * it as on the CPU (SDM vol. 3A, table 6-5): #PF or contributory after #PF,
+ * contributory after contributory make a #DF, and either after a #DF a
+ * triple fault. Otherwise the new one replaces it: a fault comes back when
+ * the instruction runs again, and Tide injects no interrupts.
+ */
+static bool combine_exceptions(struct vmx_vcpu *vv, u8 *vector, bool *has_error, u32 *error_code)
+{
+	u32 pending = vmcs_read(VM_ENTRY_INTR_INFO);
+	u8 first = pending & INTR_INFO_VECTOR_MASK;
+	bool second_serious = contributory(*vector) || *vector == VECTOR_PF;
+
+	if (!(pending & INTR_INFO_VALID) ||
+	    (pending & INTR_INFO_TYPE_MASK) != INTR_TYPE_HW_EXCEPTION || !second_serious)
+		return true;
+	if (first == VECTOR_DF) {
+		vv->pending_shutdown = true;
+		vmcs_write(VM_ENTRY_INTR_INFO, 0);
+		return false;
+	}
+	if (first == VECTOR_PF || (contributory(first) && contributory(*vector))) {
+		*vector = VECTOR_DF;
+		*has_error = true;
+		*error_code = 0;
+	}
+	return true;
+}
+
 static void vmx_inject(struct vcpu *v, enum vcpu_event_type type, u8 vector, bool has_error,
 		       u32 error_code)
 {
@@ -880,9 +925,12 @@ static void vmx_inject(struct vcpu *v, enum vcpu_event_type type, u8 vector, boo
 		[EVENT_EXCEPTION] = INTR_TYPE_HW_EXCEPTION,
 		[EVENT_SOFTWARE] = INTR_TYPE_SW_EXCEPTION,
 	};
-	u32 info = vector | types[type] | INTR_INFO_VALID;
+	u32 info;
 
 	vmcs_load(v->arch);
+	if (type == EVENT_EXCEPTION && !combine_exceptions(v->arch, &vector, &has_error, &error_code))
+		return;
+	info = vector | types[type] | INTR_INFO_VALID;
 	if (has_error) {
 		info |= INTR_INFO_ERROR_VALID;
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
