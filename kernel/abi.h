@@ -43,7 +43,7 @@ enum tide_stats_field {
 	STATS_RECLAIM_SCANS,
 	STATS_EXITS,
 	STATS_EXITS_BY_REASON, /* one field per exit reason, kernel/vcpu.h order */
-	NR_STATS_FIELDS = STATS_EXITS_BY_REASON + EXIT_UNHANDLED + 1,
+	NR_STATS_FIELDS = STATS_EXITS_BY_REASON + NR_EXIT_REASONS,
 };
 
 void tide_cpuid(struct guest *g, u32 leaf, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);

@@ -14,6 +14,8 @@ struct tide_options options = {
 	.poweroff = POWEROFF_HALT,
 	.slice_ms = 10,
 	.stage2_huge = 1,
+	.shadow_pages = 1024,
+	.shadow_roots = 4,
 	.hints = 1,
 	.trace_buf = 4096,
 };
@@ -33,6 +35,7 @@ struct option_desc {
 static const char *const poweroff_names[] = { "halt", "qemu", "bochs", "acpi", NULL };
 static const char *const off_on_names[] = { "off", "on", NULL };
 static const char *const dump_names[] = { "stream", "end", NULL };
+static const char *const paging_names[] = { "auto", "tdp", "shadow", NULL };
 
 static const struct option_desc option_table[] = {
 	{ "loglevel", OPT_INT, &options.loglevel, 0, 7, NULL, 0, "a number from 0 to 7" },
@@ -44,6 +47,10 @@ static const struct option_desc option_table[] = {
 	  "halt, qemu, bochs or acpi" },
 	{ "slice", OPT_INT, &options.slice_ms, 1, 10000, NULL, 0,
 	  "milliseconds from 1 to 10000" },
+	{ "paging", OPT_ENUM, &options.paging, 0, 0, paging_names, 0, "auto, tdp or shadow" },
+	{ "shadow_pages", OPT_INT, &options.shadow_pages, 16, 1 << 20, NULL, 0,
+	  "a number from 16 to 1048576" },
+	{ "shadow_roots", OPT_INT, &options.shadow_roots, 1, 16, NULL, 0, "a number from 1 to 16" },
 	{ "stage2_huge", OPT_ENUM, &options.stage2_huge, 0, 0, off_on_names, 0, "on or off" },
 	{ "guest_mem", OPT_SIZE, &options.guest_mem, 0, (s64)(1UL << 52), NULL, 0,
 	  "a size like 256M" },

@@ -26,7 +26,12 @@ struct tide_options {
 	int trace_dump; /* trace_dump=stream|end */
 	int sample_ms; /* sample_ms=: per-guest samples; 0 = off */ /* poison_freed=on: fill frames taken from guests with a poison */
 	char swap_inject[64]; /* swap_inject=write@N,read@N,corrupt@N (tests) */
+	int paging; /* paging=auto|tdp|shadow: enum paging_option */
+	int shadow_pages; /* shadow_pages=: shadow pages per guest */
+	int shadow_roots; /* shadow_roots=: cached shadow roots per vCPU */
 };
+
+enum paging_option { PAGING_AUTO, PAGING_TDP, PAGING_SHADOW };
 
 extern struct tide_options options;
 

@@ -18,6 +18,7 @@
 #include "kernel/vpc.h"
 #include "kernel/boot.h"
 #include "mm/frame_alloc.h"
+#include "mm/shadow.h"
 
 #define DEFAULT_GUEST_MEM (32 * MiB)
 #define MIN_GUEST_MEM (2 * MiB)
@@ -160,6 +161,7 @@ static int find_module(const struct boot_info *bi, const char *name, size_t len)
 
 static void release_guest(struct guest *g)
 {
+	shadow_vcpu_destroy(&g->vcpu); /* first: its reverse map points into stage 2 */
 	if (g->vcpu.arch)
 		vcpu_ops->vcpu_destroy(&g->vcpu);
 	stage2_destroy(g);
@@ -202,6 +204,8 @@ static struct guest *create_guest(const struct boot_info *bi, unsigned int index
 	g->vcpu.guest = g;
 	if (!err)
 		err = vcpu_ops->vcpu_create(&g->vcpu);
+	if (!err && shadow_paging)
+		err = shadow_vcpu_init(&g->vcpu);
 	if (!err)
 		err = guest_load(g);
 	if (err) {
@@ -250,13 +254,14 @@ unsigned int guests_create_from_modules(void)
 	return refused;
 }
 
-static const char *const exit_names[EXIT_UNHANDLED + 1] = {
+static const char *const exit_names[NR_EXIT_REASONS] = {
 	[EXIT_IO] = "io", [EXIT_STAGE2_FAULT] = "stage2", [EXIT_CPUID] = "cpuid",
 	[EXIT_MSR_READ] = "rdmsr", [EXIT_MSR_WRITE] = "wrmsr", [EXIT_HLT] = "hlt",
 	[EXIT_HYPERCALL] = "hypercall", [EXIT_VIRT_INSN] = "virt", [EXIT_CR_WRITE] = "cr",
 	[EXIT_INTERRUPT] = "interrupt", [EXIT_PREEMPTED] = "preempt",
 	[EXIT_SHUTDOWN] = "shutdown", [EXIT_EXCEPTION] = "exception",
 	[EXIT_ENTRY_FAILED] = "entry_failed", [EXIT_UNHANDLED] = "unhandled",
+	[EXIT_CR_READ] = "cr_read", [EXIT_PAGE_FAULT] = "page_fault",
 };
 
 /* One line of counters per guest when it stops: what `make bench` reads. */
@@ -266,7 +271,7 @@ static void print_summary(const struct guest *g)
 	size_t n = 0;
 
 	by_reason[0] = 0;
-	for (unsigned int r = 0; r <= EXIT_UNHANDLED; r++)
+	for (unsigned int r = 0; r < NR_EXIT_REASONS; r++)
 		if (g->stats.exits_by_reason[r] && exit_names[r] && n < sizeof(by_reason))
 			n += snprintf(by_reason + n, sizeof(by_reason) - n, " %s=%lu", exit_names[r],
 				      g->stats.exits_by_reason[r]);

@@ -39,7 +39,15 @@ struct guest_stats {
 	u64 hint_frames_freed; /* resident 4 KiB pages that hints gave back */
 	u64 hypercalls;
 	u64 exits;
-	u64 exits_by_reason[EXIT_UNHANDLED + 1];
+	u64 exits_by_reason[NR_EXIT_REASONS];
+	/* shadow paging (mm/shadow.c) */
+	u64 shadow_faults; /* #PF exits */
+	u64 shadow_fills; /* shadow entries filled from the guest's tables */
+	u64 guest_page_faults; /* #PF injected into the guest */
+	u64 pt_writes_emulated; /* writes to write-protected guest page tables */
+	u64 pt_unprotects; /* guest page tables left unshadowed (flooded, odd writes) */
+	u64 cr3_loads, root_hits; /* CR3 loads; those that found a cached root */
+	u64 shadow_pages_now, shadow_pages_peak, shadow_evictions;
 };
 
 /* The virtual PC's device state. */

@@ -7,6 +7,7 @@
 #include "arch/x86/cpu.h"
 #include "kernel/abi.h"
 #include "kernel/guest.h"
+#include "mm/shadow.h"
 #include "kernel/guest_cpu.h"
 #include "kernel/printk.h"
 #include "kernel/vpc.h"
@@ -41,6 +42,11 @@ void guest_cpuid(struct vcpu *v)
 			r.ecx &= ~(BIT(5) | BIT(3) | BIT(21) | BIT(24)); /* VMX, MONITOR, x2APIC, TSC deadline */
 			r.ecx |= BIT(31); /* hypervisor present */
 			r.ebx &= 0x00ffffff; /* APIC ID 0 */
+			if (shadow_paging)
+				r.ecx &= ~BIT(17); /* PCID: shadow roots are not tagged by it */
+		} else if (leaf == 7 && subleaf == 0 && shadow_paging) {
+			r.ebx &= ~BIT(10); /* INVPCID */
+			r.ecx &= ~BIT(3); /* PKU: protection keys are not shadowed */
 		} else if (leaf == 0x80000001) {
 			r.ecx &= ~BIT(2); /* SVM */
 		} else if (leaf == 0x8000000a) {
@@ -135,6 +141,18 @@ int guest_msr_write(struct vcpu *v, u32 msr, u64 value)
 	case MSR_EFER:
 		if (value & ~EFER_ALLOWED)
 			goto refuse;
+		if (shadow_paging) {
+			u64 old = vcpu_get(v, VCPU_EFER);
+
+			/* LME may not change with paging on; LMA is the CPU's to set */
+			if (((old ^ value) & EFER_LME) && (vcpu_get(v, VCPU_CR0) & X86_CR0_PG))
+				goto refuse;
+			value = (value & ~EFER_LMA) | (old & EFER_LMA);
+			vcpu_set(v, VCPU_EFER, value);
+			if ((old ^ value) & EFER_NXE)
+				shadow_paging_changed(v);
+			return 0;
+		}
 		break;
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
@@ -175,7 +193,7 @@ static u64 guest_cr4_allowed(void)
 		allowed |= BIT(11); /* UMIP */
 	if (l7.ebx & BIT(0))
 		allowed |= BIT(16); /* FSGSBASE */
-	if (l1.ecx & BIT(17))
+	if ((l1.ecx & BIT(17)) && !shadow_paging)
 		allowed |= BIT(17); /* PCIDE */
 	if (l1.ecx & BIT(26))
 		allowed |= BIT(18); /* OSXSAVE */
@@ -183,16 +201,26 @@ static u64 guest_cr4_allowed(void)
 		allowed |= BIT(20); /* SMEP */
 	if (l7.ebx & BIT(20))
 		allowed |= BIT(21); /* SMAP */
-	if (l7.ecx & BIT(3))
+	if ((l7.ecx & BIT(3)) && !shadow_paging)
 		allowed |= BIT(22); /* PKE */
 	return allowed;
 }
 
-bool guest_cr_write_valid(struct vcpu *v __unused, unsigned int cr, u64 value)
+bool guest_cr_write_valid(struct vcpu *v, unsigned int cr, u64 value)
 {
-	if (cr == 4)
+	u64 efer = vcpu_get(v, VCPU_EFER);
+
+	if (cr == 4) {
+		/* long mode needs PAE */
+		if (shadow_paging && (efer & EFER_LMA) && !(value & X86_CR4_PAE))
+			return false;
 		return !(value & ~guest_cr4_allowed());
+	}
 	if (cr == 0) {
+		/* paging on in long mode needs PAE (only shadow paging sees this write) */
+		if (shadow_paging && (value & X86_CR0_PG) && (efer & EFER_LME) &&
+		    !(vcpu_get(v, VCPU_CR4) & X86_CR4_PAE))
+			return false;
 		if (value >> 32)
 			return false;
 		if ((value & X86_CR0_PG) && !(value & X86_CR0_PE))

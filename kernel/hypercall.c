@@ -35,7 +35,7 @@ static s64 hc_stats(struct vcpu *v, u64 buf, u64 len, u64 a2 __unused, u64 a3 __
 	};
 	u64 bytes = MIN(len, sizeof(fields)) & ~7UL;
 
-	for (unsigned int r = 0; r <= EXIT_UNHANDLED; r++)
+	for (unsigned int r = 0; r < NR_EXIT_REASONS; r++)
 		fields[STATS_EXITS_BY_REASON + r] = g->stats.exits_by_reason[r];
 
 	/* the whole buffer the guest named must be its RAM, not just what we fill */

@@ -22,6 +22,7 @@
 #include "mm/frame_alloc.h"
 #include "mm/hint.h"
 #include "mm/reclaim.h"
+#include "mm/shadow.h"
 #include "mm/swap.h"
 
 static struct boot_info boot_info;
@@ -102,6 +103,8 @@ static unsigned int run_guests(void)
 	if (lapic_init())
 		pr_warn("tide: no slice timer: a guest runs until it halts or stops\n");
 	stage2_huge = options.stage2_huge;
+	shadow_page_limit = options.shadow_pages;
+	shadow_root_cache = options.shadow_roots;
 	slice_us = (u64)options.slice_ms * 1000;
 	swap_init(options.swap, options.swap_inject);
 	reclaim_init(options.guest_mem, options.reclaim_sampling);

@@ -30,11 +30,12 @@ static const char *const access_names[] = { "r", "w", "x", NULL };
 static const char *const result_names[] = { "zero-fill", "huge", "swap-in", "zero-page", "sample",
 					    "dirty", "mmio", "stale", "nomem", "ioerr", NULL };
 static const char *const flush_names[] = { "asid", "all", "invept", NULL };
+static const char *const zap_names[] = { "frame", "unshadow", "evict", NULL };
 static const char *const kind_names[] = { "write", "zero", "clean", NULL };
 static const char *const reason_names[] = { "none", "io", "stage2", "cpuid", "rdmsr", "wrmsr",
 					    "hlt", "hypercall", "virt", "cr", "interrupt",
 					    "preempt", "shutdown", "exception", "entry_failed",
-					    "unhandled", NULL };
+					    "unhandled", "cr_read", "page_fault", NULL };
 
 #define GUEST { "guest", F_STR, NULL }
 #define GPA { "gpa", F_HEX, NULL }
@@ -62,6 +63,15 @@ static const struct event_desc events[NR_TRACE_EVENTS] = {
 	[TE_GUEST_START] = { "guest_start", { GUEST, { "mem", F_DEC, NULL } } },
 	[TE_GUEST_STOP] = { "guest_stop", { GUEST, { "status", F_SDEC, NULL },
 					   { "crashed", F_DEC, NULL } } },
+	[TE_SHADOW_FAULT] = { "shadow_fault", { GUEST, { "linear", F_HEX, NULL },
+					       { "error", F_HEX, NULL },
+					       { "injected", F_HEX, NULL } } },
+	[TE_SHADOW_ZAP] = { "shadow_zap", { GUEST, GPA, { "n", F_DEC, NULL },
+					   { "why", F_ENUM, zap_names } } },
+	[TE_SHADOW_PT_WRITE] = { "shadow_pt_write", { GUEST, GPA, { "size", F_DEC, NULL },
+						     { "value", F_HEX, NULL } } },
+	[TE_SHADOW_ROOT] = { "shadow_root", { GUEST, { "cr3", F_HEX, NULL },
+					     { "role", F_HEX, NULL }, { "hit", F_DEC, NULL } } },
 };
 
 struct record {

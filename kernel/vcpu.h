@@ -42,14 +42,16 @@ enum vcpu_exit_reason {
 	EXIT_HYPERCALL, /* VMCALL / VMMCALL */
 	EXIT_VIRT_INSN, /* the guest tried a VMX/SVM instruction */
 	EXIT_CR_WRITE, /* MOV to CR0/CR4 (and CR3, CLTS, LMSW with shadow paging) */
-	EXIT_CR_READ, /* MOV from CR0/CR3/CR4 (shadow paging) */
-	EXIT_PAGE_FAULT, /* a #PF of the guest (shadow paging) */
 	EXIT_INTERRUPT, /* a host interrupt (timer) arrived: preemption */
 	EXIT_PREEMPTED, /* the slice timer of the back end expired */
 	EXIT_SHUTDOWN, /* triple fault or shutdown */
 	EXIT_EXCEPTION, /* an intercepted guest exception */
 	EXIT_ENTRY_FAILED, /* the CPU refused the guest state */
 	EXIT_UNHANDLED, /* anything else: stops the guest */
+	/* later additions, numbered after the first ones (the STATS ABI) */
+	EXIT_CR_READ, /* MOV from CR0/CR3/CR4 (shadow paging) */
+	EXIT_PAGE_FAULT, /* a #PF of the guest (shadow paging) */
+	NR_EXIT_REASONS,
 };
 
 #define CR_GPR_UNKNOWN 0xff

@@ -15,6 +15,7 @@
 #include "kernel/trace.h"
 #include "kernel/vmexit.h"
 #include "kernel/vpc.h"
+#include "mm/shadow.h"
 
 #define VECTOR_UD 6
 #define VECTOR_GP 13
@@ -58,22 +59,22 @@ static void handle_io(struct vcpu *v, const struct vcpu_exit *e)
 }
 
 /* An access outside guest RAM: emulate the MOV through the device model. */
-static void handle_mmio(struct vcpu *v, const struct vcpu_exit *e)
+static void handle_mmio(struct vcpu *v, u64 gpa)
 {
 	struct x86_insn insn;
 	u64 value = 0;
 
 	if (guest_decode_current(v, &insn) || insn.mmio.kind == X86_MMIO_NONE) {
 		guest_crash(v->guest, "unsupported instruction accessing %#lx outside its RAM",
-			    e->fault.gpa);
+			    gpa);
 		return;
 	}
 	if (insn.mmio.kind == X86_MMIO_LOAD) {
-		vpc_mmio(v->guest, e->fault.gpa, insn.mmio.size, false, &value);
+		vpc_mmio(v->guest, gpa, insn.mmio.size, false, &value);
 		x86_mmio_apply_load(&insn, v->gpr, value);
 	} else {
 		x86_mmio_store_value(&insn, v->gpr, &value);
-		vpc_mmio(v->guest, e->fault.gpa, insn.mmio.size, true, &value);
+		vpc_mmio(v->guest, gpa, insn.mmio.size, true, &value);
 	}
 	vcpu_set(v, VCPU_RIP, vcpu_get(v, VCPU_RIP) + insn.length);
 }
@@ -81,27 +82,30 @@ static void handle_mmio(struct vcpu *v, const struct vcpu_exit *e)
 /* How long a guest may wait for a frame (faults that found none, in a row). */
 #define MEMORY_WAIT_LIMIT 64
 
-static void handle_stage2_fault(struct vcpu *v, const struct vcpu_exit *e)
+void guest_memory_error(struct vcpu *v, u64 gpa, int err)
 {
 	struct guest *g = v->guest;
-	int err = stage2_fault(g, e->fault.gpa, e->fault.access);
 
 	if (err != -EAGAIN)
 		g->memory_waits = 0;
 	if (err == -EFAULT) {
-		handle_mmio(v, e);
+		handle_mmio(v, gpa);
 	} else if (err == -EAGAIN) {
 		/* no frame now: let the others run (one may exit), then retry */
 		if (++g->memory_waits > MEMORY_WAIT_LIMIT)
-			guest_crash(g, "out of memory at gpa %#lx", e->fault.gpa);
+			guest_crash(g, "out of memory at gpa %#lx", gpa);
 		else
 			sched_slice_expired();
 	} else if (err == -EIO) {
-		guest_crash(g, "its page at gpa %#lx could not be read back from swap",
-			    e->fault.gpa);
+		guest_crash(g, "its page at gpa %#lx could not be read back from swap", gpa);
 	} else if (err) {
-		guest_crash(g, "stage-2 fault at gpa %#lx failed (%d)", e->fault.gpa, err);
+		guest_crash(g, "stage-2 fault at gpa %#lx failed (%d)", gpa, err);
 	}
+}
+
+static void handle_stage2_fault(struct vcpu *v, const struct vcpu_exit *e)
+{
+	guest_memory_error(v, e->fault.gpa, stage2_fault(v->guest, e->fault.gpa, e->fault.access));
 }
 
 static void handle_msr(struct vcpu *v, const struct vcpu_exit *e)
@@ -122,29 +126,92 @@ static void handle_msr(struct vcpu *v, const struct vcpu_exit *e)
 	skip(v, e);
 }
 
-/* MOV to CR0 or CR4: check it as the CPU would, then apply it. */
+/* Writes CR0 or CR4 (checked already); shadow paging follows paging-bit changes. */
+static void write_cr0_cr4(struct vcpu *v, unsigned int cr, u64 value)
+{
+	u64 old = vcpu_get(v, cr == 0 ? VCPU_CR0 : VCPU_CR4);
+	const u64 paging_bits = cr == 0 ? X86_CR0_PG | X86_CR0_WP | X86_CR0_PE :
+					  X86_CR4_PAE | X86_CR4_PSE | X86_CR4_SMEP | X86_CR4_SMAP;
+
+	vcpu_set(v, cr == 0 ? VCPU_CR0 : VCPU_CR4, value);
+	if (!shadow_paging || !((old ^ value) & paging_bits))
+		return;
+	if (cr == 0 && ((old ^ value) & X86_CR0_PG)) {
+		/* the CPU sets EFER.LMA when paging goes on with LME (SDM 9.8.5) */
+		u64 efer = vcpu_get(v, VCPU_EFER) & ~EFER_LMA;
+
+		if ((value & X86_CR0_PG) && (efer & EFER_LME))
+			efer |= EFER_LMA;
+		vcpu_set(v, VCPU_EFER, efer);
+	}
+	shadow_paging_changed(v);
+}
+
+/* The register a MOV to/from CR names, decoding when the exit did not say. */
+static int cr_access_gpr(struct vcpu *v, const struct vcpu_exit *e, struct x86_insn *insn)
+{
+	if (e->cr.gpr != CR_GPR_UNKNOWN)
+		return e->cr.gpr;
+	/* 0F 22 /r: MOV CRn, r; 0F 20 /r: MOV r, CRn; the register is ModRM.rm (+ REX.B) */
+	if (guest_decode_current(v, insn) || insn->map != X86_MAP_0F)
+		return -1;
+	if (insn->opcode != 0x22 && insn->opcode != 0x20)
+		return -1;
+	return X86_MODRM_RM(insn->modrm) | ((insn->rex & X86_REX_B) ? 8 : 0);
+}
+
+/* MOV to CR0, CR3 or CR4 (and CLTS): check it as the CPU would, then apply it. */
 static void handle_cr_write(struct vcpu *v, const struct vcpu_exit *e)
 {
-	unsigned int gpr = e->cr.gpr;
+	struct x86_insn insn = { 0 };
+	int gpr = cr_access_gpr(v, e, &insn);
+	unsigned int cr = e->cr.cr;
 	u64 value;
 
-	if (gpr == CR_GPR_UNKNOWN) {
-		struct x86_insn insn;
-
-		/* 0F 22 /r: MOV CRn, r64; the register is ModRM.rm (+ REX.B) */
-		if (guest_decode_current(v, &insn) || insn.map != X86_MAP_0F ||
-		    insn.opcode != 0x22) {
-			guest_crash(v->guest, "cannot decode its control register write");
-			return;
-		}
-		gpr = X86_MODRM_RM(insn.modrm) | ((insn.rex & X86_REX_B) ? 8 : 0);
+	if (gpr < 0 && insn.length && insn.map == X86_MAP_0F && insn.opcode == 0x06) {
+		/* CLTS: an exit only because Tide owns all of CR0 */
+		vcpu_set(v, VCPU_CR0, vcpu_get(v, VCPU_CR0) & ~X86_CR0_TS);
+		vcpu_set(v, VCPU_RIP, vcpu_get(v, VCPU_RIP) + insn.length);
+		return;
+	}
+	if (gpr < 0) {
+		guest_crash(v->guest, "cannot decode its control register write (CR%u)", cr);
+		return;
 	}
 	value = v->gpr[gpr];
 	if (guest_code_mode(v) != X86_MODE_64)
 		value &= 0xffffffff;
-	if (!guest_cr_write_valid(v, e->cr.cr, value))
-		return inject_gp(v);
-	vcpu_set(v, e->cr.cr == 0 ? VCPU_CR0 : VCPU_CR4, value);
+	if (cr == 3) {
+		if (shadow_load_cr3(v, value))
+			return inject_gp(v);
+	} else {
+		if (!guest_cr_write_valid(v, cr, value))
+			return inject_gp(v);
+		if (shadow_paging && cr == 0 && !(value & X86_CR0_PE)) {
+			/* real mode would need unrestricted guest / paging off in the CPU */
+			guest_crash(v->guest, "turned protected mode off, which shadow paging "
+					      "cannot run");
+			return;
+		}
+		write_cr0_cr4(v, cr, value);
+	}
+	skip(v, e);
+}
+
+/* MOV from CR0, CR3 or CR4 (shadow paging): the guest's own values. */
+static void handle_cr_read(struct vcpu *v, const struct vcpu_exit *e)
+{
+	static const enum vcpu_reg regs[] = { [0] = VCPU_CR0, [3] = VCPU_CR3, [4] = VCPU_CR4 };
+	struct x86_insn insn;
+	int gpr = cr_access_gpr(v, e, &insn);
+	u64 value;
+
+	if (gpr < 0 || e->cr.cr > 4 || (e->cr.cr != 0 && !regs[e->cr.cr])) {
+		guest_crash(v->guest, "cannot decode its control register read (CR%u)", e->cr.cr);
+		return;
+	}
+	value = vcpu_get(v, regs[e->cr.cr]);
+	v->gpr[gpr] = guest_code_mode(v) == X86_MODE_64 ? value : (u32)value;
 	skip(v, e);
 }
 
@@ -199,6 +266,16 @@ void handle_exit(struct vcpu *v, const struct vcpu_exit *e)
 	case EXIT_CR_WRITE:
 		handle_cr_write(v, e);
 		break;
+	case EXIT_CR_READ:
+		handle_cr_read(v, e);
+		break;
+	case EXIT_PAGE_FAULT: {
+		u64 start = rdtsc();
+
+		shadow_page_fault(v, e->page_fault.linear, e->page_fault.error_code);
+		hist_add(HIST_STAGE2_FAULT, rdtsc() - start);
+		break;
+	}
 	case EXIT_VIRT_INSN:
 		vcpu_ops->inject(v, EVENT_EXCEPTION, VECTOR_UD, false, 0);
 		break;

@@ -205,28 +205,52 @@ int pt_unmap(struct page_table *pt, u64 va, u64 size)
 	return 0;
 }
 
-int pt_lookup(const struct page_table *pt, u64 va, u64 *pa,
-	      unsigned int *level, u64 *attrs)
+int pt_walk(const struct page_table *pt, u64 va, struct pt_walk *w)
 {
 	const struct pt_format *fmt = pt->fmt;
-	u64 *t = table_of(pt->root);
+	unsigned int size = fmt->entry_size ? fmt->entry_size : 8;
+	u64 table = pt->root;
 
-	for (unsigned int l = PT_LEVELS - 1;; l--) {
-		u64 e = t[pt_index(va, l)];
+	for (int l = pt_fmt_levels(fmt) - 1; l >= 0; l--) {
+		unsigned int shift = pt_fmt_shift(fmt, l);
+		u64 index = (va >> shift) & ((1UL << (fmt->index_bits ?: 9)) - 1);
+		u64 addr = table + index * size;
+		void *p = pt->map_entry ? pt->map_entry(pt->map_ctx, addr) : phys_to_virt(addr);
+		u64 e;
 
+		if (!p)
+			return -EFAULT;
+		e = size == 8 ? *(u64 *)p : *(u32 *)p;
+		w->level = l;
+		w->entry[l] = e;
+		w->entry_ptr[l] = p;
+		w->entry_addr[l] = addr;
 		if (!pt_present(fmt, e))
 			return -ENOENT;
 		if (pt_is_leaf(fmt, e, l)) {
-			if (pa)
-				*pa = pt_entry_addr(fmt, e, l) + (va & (pt_level_size(l) - 1));
-			if (level)
-				*level = l;
-			if (attrs)
-				*attrs = pt_entry_attrs(fmt, e);
+			w->pa = pt_entry_addr(fmt, e, l) + (va & ((1UL << shift) - 1));
 			return 0;
 		}
-		t = table_of(pt_entry_addr(fmt, e, l));
+		table = pt_entry_addr(fmt, e, l);
 	}
+	return -ENOENT; /* not reached: level 0 is always a leaf */
+}
+
+int pt_lookup(const struct page_table *pt, u64 va, u64 *pa,
+	      unsigned int *level, u64 *attrs)
+{
+	struct pt_walk w;
+	int err = pt_walk(pt, va, &w);
+
+	if (err)
+		return err == -EFAULT ? err : -ENOENT;
+	if (pa)
+		*pa = w.pa;
+	if (level)
+		*level = w.level;
+	if (attrs)
+		*attrs = pt_entry_attrs(pt->fmt, w.entry[w.level]);
+	return 0;
 }
 
 static int walk_leaves(struct page_table *pt, u64 table, unsigned int level, u64 base,

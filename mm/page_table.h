@@ -35,6 +35,13 @@ struct pt_format {
 	u64 leaf_always; /* bits every leaf carries */
 	u64 addr_mask; /* physical address bits of an entry */
 	unsigned int max_leaf_level; /* 1: up to 2 MiB pages, 2: up to 1 GiB */
+	/*
+	 * Geometry, for the read-only walk (pt_walk) that also serves the
+	 * guest's own formats; 0 means the 4-level default (4 levels, 8-byte
+	 * entries, 9 index bits). 32-bit paging: 2 levels, 4-byte entries,
+	 * 10 bits; PAE: 3 levels.
+	 */
+	unsigned int levels, entry_size, index_bits;
 };
 
 /*
@@ -51,6 +58,14 @@ struct page_table {
 	const struct pt_format *fmt;
 	u64 root; /* physical address of the top-level table */
 	const struct pt_alloc *alloc;
+	/*
+	 * For pt_walk: a pointer to the entry at address `addr` in the space
+	 * the tables live in, or NULL if there is none. NULL means host
+	 * physical memory (the direct map); a guest's own tables live in its
+	 * guest-physical memory.
+	 */
+	void *(*map_entry)(void *ctx, u64 addr);
+	void *map_ctx;
 };
 
 static inline u64 pt_level_size(unsigned int level)
@@ -97,6 +112,31 @@ int pt_lookup(const struct page_table *pt, u64 va, u64 *pa,
  */
 u64 *pt_entry(struct page_table *pt, u64 va, unsigned int level, bool create);
 
+/*
+ * The read-only walk of one address, for every format including the
+ * guest's: the entries met from the root down to the leaf or to the first
+ * non-present one. Entries are numbered by level like the tables.
+ */
+struct pt_walk {
+	int level; /* of the leaf, or of the non-present entry */
+	u64 entry[PT_LEVELS];
+	void *entry_ptr[PT_LEVELS]; /* where each entry is, for A/D updates */
+	u64 entry_addr[PT_LEVELS]; /* its address in the tables' space */
+	u64 pa; /* the translation of va, when present */
+};
+/* 0 if va is mapped, -ENOENT if not, -EFAULT if a table cannot be reached. */
+int pt_walk(const struct page_table *pt, u64 va, struct pt_walk *w);
+
+static inline unsigned int pt_fmt_levels(const struct pt_format *fmt)
+{
+	return fmt->levels ? fmt->levels : PT_LEVELS;
+}
+
+static inline unsigned int pt_fmt_shift(const struct pt_format *fmt, unsigned int level)
+{
+	return PAGE_SHIFT + (fmt->index_bits ? fmt->index_bits : 9) * level;
+}
+
 /* Splits the large leaf at (va, level) into a table of next-level leaves. */
 int pt_split(struct page_table *pt, u64 va, unsigned int level);
 
@@ -125,9 +165,10 @@ static inline bool pt_present(const struct pt_format *fmt, u64 entry)
 	return entry & fmt->present;
 }
 
+/* A large-page bit above max_leaf_level is not one (for guests: reserved). */
 static inline bool pt_is_leaf(const struct pt_format *fmt, u64 entry, unsigned int level)
 {
-	return level == 0 || (entry & fmt->large);
+	return level == 0 || (level <= fmt->max_leaf_level && (entry & fmt->large));
 }
 
 static inline u64 pt_entry_addr(const struct pt_format *fmt, u64 entry, unsigned int level)
@@ -135,8 +176,8 @@ static inline u64 pt_entry_addr(const struct pt_format *fmt, u64 entry, unsigned
 	u64 mask = fmt->addr_mask;
 
 	/* In a large leaf, bit 12 is the PAT bit, not an address bit. */
-	if (level > 0 && (entry & fmt->large))
-		mask &= ~(pt_level_size(level) - 1);
+	if (pt_is_leaf(fmt, entry, level) && level > 0)
+		mask &= ~((1UL << pt_fmt_shift(fmt, level)) - 1);
 	return entry & mask;
 }
 

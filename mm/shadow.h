@@ -21,9 +21,9 @@ struct guest;
 extern unsigned int shadow_page_limit; /* shadow_pages=: per guest */
 extern unsigned int shadow_root_cache; /* shadow_roots=: per vCPU */
 
-int shadow_guest_init(struct guest *g);
-void shadow_guest_destroy(struct guest *g);
+/* The vCPU's shadow state, with the root for paging off; and its end. */
 int shadow_vcpu_init(struct vcpu *v);
+void shadow_vcpu_destroy(struct vcpu *v);
 
 /*
  * The paging registers the CPU must run the guest with, from the guest's

@@ -13,6 +13,7 @@
 #include "kernel/string.h"
 #include "mm/frame_alloc.h"
 #include "mm/reclaim.h"
+#include "mm/shadow.h"
 #include "mm/stage2.h"
 #include "mm/swap.h"
 
@@ -227,7 +228,8 @@ int stage2_fault(struct guest *g, u64 gpa, u32 access)
 		return fault_in(g, ALIGN_DOWN(gpa, PAGE_SIZE), access, e);
 
 	/* a 2 MiB frame only when it fits without reclaim: under pressure, 4 KiB */
-	if (stage2_huge && base + HUGE_SIZE <= s->ram_size && huge_region_empty(g, base) &&
+	/* shadow entries are 4 KiB: 2 MiB frames would gain nothing there */
+	if (stage2_huge && !shadow_paging && base + HUGE_SIZE <= s->ram_size && huge_region_empty(g, base) &&
 	    reclaim_has_room(HUGE_SIZE / PAGE_SIZE)) {
 		frame = frame_alloc(HUGE_ORDER, BUDDY_ZERO, GUEST_OWNER_BASE + g->id);
 		if (frame) {
@@ -289,6 +291,11 @@ static int zap_leaf(void *ctx, u64 va, u64 *entry, unsigned int level)
 		return -EAGAIN; /* a large leaf sticking out: split it first */
 	if (!z->ops->zap(z->ops->ctx, va, *entry, level, &new))
 		return 0;
+	/* shadow paging: the shadow entries that map the frame go first */
+	if (shadow_paging && pt_present(z->g->stage2.pt.fmt, *entry))
+		for (u64 off = 0; off < size; off += PAGE_SIZE)
+			shadow_zap_frame(z->g, va + off,
+					 pt_entry_addr(z->g->stage2.pt.fmt, *entry, level) + off);
 	z->rec[z->n++] = (struct zap_record){ va, *entry, entry, level };
 	*entry = new;
 	if (z->n == ZAP_BATCH)
@@ -471,18 +478,34 @@ void stage2_destroy(struct guest *g)
 	pt_destroy(&s->pt);
 }
 
-void *stage2_host_ptr(struct guest *g, u64 gpa)
+int stage2_host_access(struct guest *g, u64 gpa, bool write, void **ptr)
 {
-	u64 pa;
+	u64 pa, attrs;
+	int err;
 
 	if (gpa >= g->stage2.ram_size)
-		return NULL;
-	if (pt_lookup(&g->stage2.pt, gpa, &pa, NULL, NULL)) {
-		if (stage2_fault(g, gpa, STAGE2_WRITE) ||
-		    pt_lookup(&g->stage2.pt, gpa, &pa, NULL, NULL))
-			return NULL;
+		return -EFAULT;
+	err = pt_lookup(&g->stage2.pt, gpa, &pa, NULL, &attrs);
+	/*
+	 * A write needs the page writable in stage 2 too: a clean swapped-in
+	 * page must lose its slot copy first, as if the guest wrote it.
+	 */
+	if (err || (write && !(attrs & PT_WRITE))) {
+		err = stage2_fault(g, gpa, write ? STAGE2_WRITE : STAGE2_READ);
+		if (!err)
+			err = pt_lookup(&g->stage2.pt, gpa, &pa, NULL, NULL);
+		if (err)
+			return err;
 	}
-	return phys_to_virt(pa);
+	*ptr = phys_to_virt(pa);
+	return 0;
+}
+
+void *stage2_host_ptr(struct guest *g, u64 gpa)
+{
+	void *p;
+
+	return stage2_host_access(g, gpa, true, &p) ? NULL : p;
 }
 
 static int guest_copy(struct guest *g, u64 gpa, void *buf, u64 len, bool to_guest)
@@ -491,10 +514,12 @@ static int guest_copy(struct guest *g, u64 gpa, void *buf, u64 len, bool to_gues
 		return -EFAULT;
 	while (len) {
 		u64 chunk = MIN(len, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
-		u8 *p = stage2_host_ptr(g, gpa);
+		void *p;
 
-		if (!p)
+		if (stage2_host_access(g, gpa, to_guest, &p))
 			return -EFAULT;
+		if (to_guest)
+			shadow_guest_wrote(g, gpa, chunk);
 		if (to_guest)
 			memcpy(p, buf, chunk);
 		else

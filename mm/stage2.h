@@ -74,9 +74,13 @@ void set_frame_owner_data(u64 frame, u32 v);
 void stage2_destroy(struct guest *g);
 
 /*
- * Host pointer to the byte at gpa, mapping the page on demand; the bytes up
- * to the end of that 4 KiB page are valid. NULL if gpa is not RAM.
+ * Host pointer to the byte at gpa, mapping the page on demand (writable, as
+ * for a guest write, when `write`); the bytes up to the end of that 4 KiB
+ * page are valid. Returns 0 or stage2_fault()'s error (-EFAULT: not RAM).
  */
+int stage2_host_access(struct guest *g, u64 gpa, bool write, void **ptr);
+
+/* stage2_host_access() for writing, NULL on any error. */
 void *stage2_host_ptr(struct guest *g, u64 gpa);
 
 /* Copies between Tide and guest RAM; -EFAULT if any byte is not RAM. */

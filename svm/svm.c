@@ -19,6 +19,7 @@
 #include "kernel/vcpu.h"
 #include "mm/frame_alloc.h"
 #include "mm/page_table.h"
+#include "mm/shadow.h"
 #include "svm/vmcb.h"
 
 #define MSR_VM_HSAVE_PA 0xc0010117
@@ -69,8 +70,8 @@ static int svm_cpu_enable(void)
 	struct cpuid_regs r = cpuid(0x8000000a);
 	u64 hsave, host_vmcb, iopm, msrpm;
 
-	if (!(r.edx & SVM_FEATURE_NPT)) {
-		pr_err("svm: no nested paging; Tide needs NPT on AMD\n");
+	if (!(r.edx & SVM_FEATURE_NPT) && !shadow_paging) {
+		pr_err("svm: no nested paging (use paging=shadow)\n");
 		return -ENODEV;
 	}
 	nr_asids = r.ebx;
@@ -99,9 +100,10 @@ static int svm_cpu_enable(void)
 	trace_flush_kind = has_flush_by_asid ? FLUSH_ASID : FLUSH_ALL;
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, hsave);
-	pr_info("svm: enabled, %u ASIDs, NRIP save %s, flush by ASID %s\n", nr_asids,
+	pr_info("svm: enabled, %u ASIDs, NRIP save %s, flush by ASID %s, %s\n", nr_asids,
 		has_nrips ? "yes" : "no (decoding instructions instead)",
-		has_flush_by_asid ? "yes" : "no (full flushes)");
+		has_flush_by_asid ? "yes" : "no (full flushes)",
+		shadow_paging ? "shadow paging (NPT off)" : "nested paging");
 	return 0;
 }
 
@@ -196,8 +198,21 @@ static int svm_vcpu_create(struct vcpu *v)
 	c->iopm_base_pa = iopm_pa;
 	c->msrpm_base_pa = msrpm_pa;
 	c->int_control = SVM_V_INTR_MASKING;
-	c->np_enable = 1;
-	c->n_cr3 = v->guest->stage2.pt.root;
+	if (shadow_paging) {
+		/*
+		 * NPT off: the CPU walks Tide's shadow tables, so the guest's
+		 * page faults and every CR0/CR3/CR4 access are Tide's (the
+		 * values the CPU holds are not the guest's). INVLPG runs
+		 * natively: the shadows are never stale (mm/shadow.c).
+		 */
+		c->intercept_cr = SVM_INTERCEPT_CR_READ(0) | SVM_INTERCEPT_CR_READ(3) |
+				  SVM_INTERCEPT_CR_READ(4) | SVM_INTERCEPT_CR_WRITE(0) |
+				  SVM_INTERCEPT_CR_WRITE(3) | SVM_INTERCEPT_CR_WRITE(4);
+		c->intercept_exceptions = BIT(14);
+	} else {
+		c->np_enable = 1;
+		c->n_cr3 = v->guest->stage2.pt.root;
+	}
 	svm_vcpu_reset_protected(v, 0);
 	return 0;
 }
@@ -278,11 +293,21 @@ static void translate_exit(struct svm_vcpu *sv, struct vcpu_exit *e)
 	case SVM_EXIT_SHUTDOWN:
 		e->reason = EXIT_SHUTDOWN;
 		break;
+	case SVM_EXIT_READ_CR0:
+	case SVM_EXIT_READ_CR0 + 3:
+	case SVM_EXIT_READ_CR0 + 4:
+	case SVM_EXIT_WRITE_CR0:
+	case SVM_EXIT_WRITE_CR0 + 3:
 	case SVM_EXIT_WRITE_CR4:
-		e->reason = EXIT_CR_WRITE;
-		e->cr.cr = 4;
-		/* with decode assists EXITINFO1 bit 63 says the GPR is valid */
+		e->reason = code >= SVM_EXIT_WRITE_CR0 ? EXIT_CR_WRITE : EXIT_CR_READ;
+		e->cr.cr = code & 0xf;
+		/* with decode assists EXITINFO1 bit 63 says the GPR is valid (MOV, not CLTS/LMSW) */
 		e->cr.gpr = (info1 & BIT(63)) ? (info1 & 0xf) : CR_GPR_UNKNOWN;
+		break;
+	case SVM_EXIT_EXCEPTION_BASE + 14:
+		e->reason = EXIT_PAGE_FAULT;
+		e->page_fault.linear = c->exit_info2;
+		e->page_fault.error_code = info1;
 		break;
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:
@@ -316,6 +341,15 @@ static void svm_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 	struct svm_vcpu *sv = v->arch;
 	struct vmcb *vmcb = sv->vmcb;
 
+	if (shadow_paging) {
+		struct paging_regs hw;
+
+		shadow_hardware_regs(v, &hw);
+		vmcb->save.cr0 = hw.cr0;
+		vmcb->save.cr3 = hw.cr3;
+		vmcb->save.cr4 = hw.cr4;
+		vmcb->save.efer = hw.efer | EFER_SVME;
+	}
 	prepare_asid(v->guest, &vmcb->control);
 	vmcb->save.rax = v->gpr[GPR_RAX];
 	vmcb->save.rsp = v->gpr[GPR_RSP];

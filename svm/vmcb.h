@@ -101,7 +101,9 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT
 _Static_assert(sizeof(struct vmcb) == 4096, "VMCB size");
 
 /* intercept_cr: writes in bits 16-31 */
-#define SVM_INTERCEPT_CR4_WRITE BIT(16 + 4)
+#define SVM_INTERCEPT_CR_READ(n) BIT(n)
+#define SVM_INTERCEPT_CR_WRITE(n) BIT(16 + (n))
+#define SVM_INTERCEPT_CR4_WRITE SVM_INTERCEPT_CR_WRITE(4)
 
 /* intercept_misc1 */
 #define SVM_INTERCEPT_INTR BIT(0)
@@ -133,6 +135,8 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB size");
 #define SVM_TLB_FLUSH_ASID 3
 
 /* exit codes */
+#define SVM_EXIT_READ_CR0 0x00 /* + n for CRn */
+#define SVM_EXIT_WRITE_CR0 0x10 /* + n for CRn */
 #define SVM_EXIT_WRITE_CR4 0x14
 #define SVM_EXIT_EXCEPTION_BASE 0x40
 #define SVM_EXIT_INTR 0x60

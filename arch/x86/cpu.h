@@ -16,11 +16,15 @@
 #define X86_CR0_WP BIT(16)
 #define X86_CR0_PG BIT(31)
 
+#define X86_CR4_PSE BIT(4)
 #define X86_CR4_PAE BIT(5)
 #define X86_CR4_PGE BIT(7)
 #define X86_CR4_OSFXSR BIT(9)
 #define X86_CR4_OSXMMEXCPT BIT(10)
 #define X86_CR4_VMXE BIT(13)
+#define X86_CR4_PCIDE BIT(17)
+#define X86_CR4_SMEP BIT(20)
+#define X86_CR4_SMAP BIT(21)
 
 #define X86_RFLAGS_IF BIT(9)
 
