@@ -49,9 +49,6 @@ struct vmx_vcpu {
 	bool launched;
 	u64 cr0_fixed_mask; /* guest CR0 bits owned by Tide (shadowed), TDP only */
 	u64 cr2; /* the guest's CR2: not in the VMCS, switched around entries */
-	/* shadow paging: what the CPU ran with last, and whether its TLB is stale */
-	struct paging_regs hw;
-	bool flush_pending;
 	bool pending_shutdown; /* an injected fault became a triple fault */
 };
 
@@ -175,7 +172,8 @@ static int read_capabilities(void)
 		cpu_want |= CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING;
 		cpu_optional |= CPU_ACTIVATE_SECONDARY;
 		cpu2_want = 0;
-		cpu2_optional |= CPU2_ENABLE_VPID;
+		/* no INVPCID: the guest is not offered PCIDs, so it must #UD */
+		cpu2_optional = CPU2_ENABLE_RDTSCP | CPU2_ENABLE_VPID;
 		/* the CPU's EFER (LME/LMA, NXE) is not the guest's: loaded at every entry */
 		if (!(allowed1(entry_msr) & ENTRY_LOAD_EFER)) {
 			pr_err("vmx: shadow paging needs the \"load IA32_EFER\" VM-entry control, "
@@ -407,9 +405,8 @@ static void set_guest_segment(enum vmcs_field selector, u16 sel, u32 ar)
  * own values from the read shadows, and every MOV to CR0/CR4 that changes
  * one (and CLTS, LMSW) exits; the CPU runs with shadow_hardware_regs().
  */
-static void reset_shadow_paging(struct vcpu *v, struct vmx_vcpu *vv, u64 cr0)
+static void reset_shadow_paging(u64 cr0)
 {
-	v->paging = (struct paging_regs){ .cr0 = cr0 };
 	vmcs_write(CR0_GUEST_HOST_MASK, ~0UL);
 	vmcs_write(CR0_READ_SHADOW, cr0);
 	vmcs_write(CR4_GUEST_HOST_MASK, ~0UL);
@@ -421,8 +418,6 @@ static void reset_shadow_paging(struct vcpu *v, struct vmx_vcpu *vv, u64 cr0)
 	vmcs_write(GUEST_CR0, (cr0 | caps.cr0_fixed0) & caps.cr0_fixed1);
 	vmcs_write(GUEST_CR4, caps.cr4_fixed0);
 	vmcs_write(GUEST_CR3, 0);
-	vv->hw = (struct paging_regs){ 0 };
-	vv->flush_pending = true; /* nothing cached under this VPID is the new guest's */
 }
 
 static void vmx_vcpu_reset_protected(struct vcpu *v, u64 rip)
@@ -459,7 +454,7 @@ static void vmx_vcpu_reset_protected(struct vcpu *v, u64 rip)
 	vmcs_write(GUEST_IDTR_LIMIT, 0x3ff);
 
 	if (shadow_paging) {
-		reset_shadow_paging(v, vv, cr0);
+		reset_shadow_paging(cr0);
 	} else {
 		vv->cr0_fixed_mask = cr0_fixed;
 		vmcs_write(CR0_GUEST_HOST_MASK, cr0_fixed);
@@ -579,7 +574,7 @@ static void translate_exception(struct vcpu_exit *e, u64 qual)
  * CR0/CR4 of an owned bit exits; with shadow paging also MOV to and from
  * CR3, and CLTS and LMSW, which the core decodes.
  */
-static void translate_cr_access(struct vmx_vcpu *vv, struct vcpu_exit *e, u64 qual, u64 next)
+static void translate_cr_access(struct vcpu_exit *e, u64 qual, u64 next)
 {
 	unsigned int cr = CR_QUAL_CR(qual);
 
@@ -601,16 +596,9 @@ static void translate_cr_access(struct vmx_vcpu *vv, struct vcpu_exit *e, u64 qu
 		break;
 	}
 	e->next_rip = next;
-	/*
-	 * The guest's MOV to CR3 (or a paging bit of CR0/CR4) never reached
-	 * the CPU, nor the TLB flush it implies: flush the VPID at the next
-	 * entry, whatever root the core picks.
-	 */
-	if (shadow_paging && e->reason == EXIT_CR_WRITE)
-		vv->flush_pending = true;
 }
 
-static void translate_exit(struct vcpu *v, struct vcpu_exit *e)
+static void translate_exit(struct vcpu_exit *e)
 {
 	u32 reason = vmcs_read(VM_EXIT_REASON);
 	u64 qual = vmcs_read(EXIT_QUALIFICATION);
@@ -670,7 +658,7 @@ static void translate_exit(struct vcpu *v, struct vcpu_exit *e)
 		e->reason = EXIT_SHUTDOWN;
 		break;
 	case VMX_EXIT_CR_ACCESS:
-		translate_cr_access(v->arch, e, qual, next);
+		translate_cr_access(e, qual, next);
 		break;
 	case VMX_EXIT_VMCLEAR ... VMX_EXIT_VMXON:
 	case VMX_EXIT_INVEPT:
@@ -689,11 +677,12 @@ static void load_soft_msrs(struct vcpu *v);
  * Shadow paging, before every entry: the CPU runs on the paging registers
  * the shadow code gives (adjusted to the VMX fixed bits: PE, PG, NE; VMXE),
  * while the guest reads its own CR0/CR4 from the read shadows. With EPT off
- * the entry itself loads the PAE PDPTEs from CR3. The guest's TLB entries
- * go when the shadow state they came from changed or the guest asked for a
- * flush (a MOV to a control register that exited).
+ * the entry itself loads the PAE PDPTEs from CR3. The TLB needs nothing
+ * here: mm/shadow.c flushes the guest's VPID (flush_guest_tlb) whenever it
+ * switches roots or a shadow entry goes, which covers the guest's MOV to
+ * CR3 that never reached the CPU.
  */
-static void load_shadow_paging(struct vcpu *v, struct vmx_vcpu *vv)
+static void load_shadow_paging(struct vcpu *v)
 {
 	struct paging_regs hw;
 	u32 entry = vmcs_read(VM_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST;
@@ -706,10 +695,6 @@ static void load_shadow_paging(struct vcpu *v, struct vmx_vcpu *vv)
 	vmcs_write(VM_ENTRY_CONTROLS, entry | ((hw.efer & EFER_LMA) ? ENTRY_IA32E_MODE_GUEST : 0));
 	vmcs_write(CR0_READ_SHADOW, v->paging.cr0);
 	vmcs_write(CR4_READ_SHADOW, v->paging.cr4);
-	if (caps.vpid && (vv->flush_pending || memcmp(&hw, &vv->hw, sizeof(hw))))
-		invvpid(caps.invvpid_type, vpid_of(v->guest));
-	vv->hw = hw;
-	vv->flush_pending = false;
 }
 
 static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
@@ -727,7 +712,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 	}
 	load_soft_msrs(v);
 	if (shadow_paging)
-		load_shadow_paging(v, vv);
+		load_shadow_paging(v);
 	vmcs_write(GUEST_RSP, v->gpr[GPR_RSP]);
 	/* the guest's CR2 (set by the core before it injects a #PF) */
 	if (read_cr2() != vv->cr2)
@@ -759,7 +744,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read(IDT_VECTORING_ERROR_CODE));
 		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 	}
-	translate_exit(v, e);
+	translate_exit(e);
 }
 
 static const enum vmcs_field reg_fields[NR_VCPU_REGS] = {
