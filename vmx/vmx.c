@@ -26,6 +26,7 @@
 #include "arch/x86/paging.h"
 #include "kernel/errno.h"
 #include "kernel/guest.h"
+#include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "kernel/trace.h"
@@ -323,8 +324,12 @@ static void invvpid(u64 type, u16 vpid)
 	struct {
 		u64 vpid, linear;
 	} desc = { vpid, 0 };
+	u8 fail;
 
-	asm volatile("invvpid %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
+	asm volatile("invvpid %1, %2; setna %0" : "=q"(fail) : "m"(desc), "r"(type) : "cc", "memory");
+	/* stale translations could reach frames given to another guest */
+	if (fail)
+		panic("vmx: INVVPID type %lu for VPID %u failed", type, vpid);
 }
 
 static void vmx_flush_guest_tlb(struct guest *g)
