@@ -800,6 +800,9 @@ bool shadow_test_and_clear_accessed(struct guest *g, u64 frame)
 		accessed |= *e & SPTE_A;
 		*e &= ~SPTE_A;
 	}
+	/* so that the next use sets the bit again rather than hitting the TLB */
+	if (accessed)
+		flush(sv);
 	return accessed;
 }
 
