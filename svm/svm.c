@@ -349,6 +349,12 @@ static void svm_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 		vmcb->save.cr3 = hw.cr3;
 		vmcb->save.cr4 = hw.cr4;
 		vmcb->save.efer = hw.efer | EFER_SVME;
+		/*
+		 * VMRUN loads CR2 from the VMCB (APM 15.5.1), but Bochs 2.7
+		 * keeps the CPU's own: load it too, so that a #PF Tide injects
+		 * shows its address there as well. Tide itself takes no #PF.
+		 */
+		asm volatile("mov %0, %%cr2" : : "r"(vmcb->save.cr2));
 	}
 	prepare_asid(v->guest, &vmcb->control);
 	vmcb->save.rax = v->gpr[GPR_RAX];
