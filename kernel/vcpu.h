@@ -161,6 +161,27 @@ struct vcpu_ops {
 	void (*set_slice)(struct vcpu *v, u64 tsc_ticks);
 };
 
+/*
+ * An exception raised while another one was being delivered (the exit cut
+ * its delivery short and the back end would deliver it again): what the CPU
+ * delivers instead, by the SDM vol. 3A table 6-5 / APM 8.2.9 rules. Returns
+ * the vector to deliver (8 for a double fault, whose error code is 0) or -1
+ * for a triple fault (shutdown).
+ */
+static inline int exception_combine(u8 first, u8 second)
+{
+	/* #DE, #TS, #NP, #SS, #GP */
+	bool first_contributory = first == 0 || (first >= 10 && first <= 13);
+	bool second_contributory = second == 0 || (second >= 10 && second <= 13);
+
+	if (first == 8 && (second_contributory || second == 14))
+		return -1;
+	if ((first == 14 && (second_contributory || second == 14)) ||
+	    (first_contributory && second_contributory))
+		return 8;
+	return second;
+}
+
 /* The back end chosen at boot, or NULL when the CPU cannot run guests. */
 extern const struct vcpu_ops *vcpu_ops;
 

@@ -440,8 +440,25 @@ static void svm_inject(struct vcpu *v, enum vcpu_event_type type, u8 vector,
 		[EVENT_EXCEPTION] = SVM_EVENT_TYPE_EXCEPTION,
 		[EVENT_SOFTWARE] = SVM_EVENT_TYPE_SOFT,
 	};
-	u64 ev = vector | types[type] | SVM_EVENT_VALID;
+	u64 ev, pending = vmcb->control.event_inject;
 
+	/* an exception whose delivery the exit cut short meets the new one */
+	if (type == EVENT_EXCEPTION && (pending & SVM_EVENT_VALID) &&
+	    (pending & (7 << 8)) == SVM_EVENT_TYPE_EXCEPTION) {
+		int combined = exception_combine(pending & 0xff, vector);
+
+		if (combined < 0) {
+			guest_crash(v->guest, "triple fault (exception %u while delivering %u)",
+				    vector, (unsigned int)(pending & 0xff));
+			return;
+		}
+		if (combined == 8) {
+			vector = 8;
+			has_error = true;
+			error_code = 0;
+		}
+	}
+	ev = vector | types[type] | SVM_EVENT_VALID;
 	if (has_error)
 		ev |= SVM_EVENT_ERROR_VALID | ((u64)error_code << 32);
 	vmcb->control.event_inject = ev;
