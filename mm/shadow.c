@@ -615,12 +615,14 @@ void shadow_page_fault(struct vcpu *v, u64 linear, u32 error_code)
 		inject_page_fault(v, linear, t.error_code);
 		return;
 	}
-	if (err == -EAGAIN || err == -EIO) {
+	if (err == -EAGAIN) {
 		guest_memory_error(v, 0, err);
 		return;
 	}
 	if (err) {
-		guest_crash(g, "its page tables for %#lx are outside its RAM", linear);
+		guest_crash(g, "its page tables for %#lx %s", linear,
+			    err == -EIO ? "could not be read back from swap" :
+					  "are outside its RAM");
 		return;
 	}
 	if ((access & PFEC_WRITE) && gfn_shadowed(sv, t.gpa & ~(PAGE_SIZE - 1))) {
