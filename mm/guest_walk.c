@@ -89,7 +89,7 @@ static bool entry_reserved(struct guest_translation *t, u64 e, int level, bool n
 	if (!nxe)
 		reserved |= PTE_NX;
 	if (t->mode == GUEST_PAGING_PAE && level == 2)
-		return !guest_pdpte_valid(e);
+		return false; /* checked when loaded, at MOV CR3 (the CPU caches PDPTEs) */
 	if (level == 3 || (level == 2 && t->fmt->max_leaf_level < 2))
 		reserved |= PTE_PS;
 	if (level > 0 && level <= (int)t->fmt->max_leaf_level && (e & PTE_PS))
@@ -195,10 +195,10 @@ int guest_translate(struct vcpu *v, u64 linear, u32 access, unsigned int flags,
 	 * that an address bit above MAXPHYADDR pointed to.
 	 */
 	top = pt_fmt_levels(t->fmt) - 1;
-	for (int l = top; l >= t->walk.level + (err == -ENOENT ? 1 : 0); l--) {
+	for (int l = top; (flags & GUEST_WALK_CHECK) && l >= t->walk.level + (err == -ENOENT); l--) {
 		if (entry_reserved(t, t->walk.entry[l], l, nxe)) {
 			t->error_code |= PFEC_PRESENT | PFEC_RSVD;
-			return (flags & GUEST_WALK_CHECK) ? -EFAULT : 0;
+			return -EFAULT;
 		}
 	}
 	if (err == -EFAULT)

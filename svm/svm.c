@@ -336,10 +336,26 @@ static void translate_exit(struct svm_vcpu *sv, struct vcpu_exit *e)
 	}
 }
 
+/*
+ * With shadow paging every #PF of the guest is intercepted, so one can be
+ * in EXITINTINFO only if Tide injected it at this VMRUN. Bochs 2.7 leaves
+ * an earlier injected #PF there when the delivery of something else (an
+ * INT n) is cut short; it is dropped, and the guest, whose RIP is still at
+ * that instruction, runs it again.
+ */
+static bool stale_injected_pf(u64 exit_int_info, u64 injected)
+{
+	const u64 pf = SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | 14;
+	const u64 mask = SVM_EVENT_VALID | (7 << 8) | 0xff;
+
+	return shadow_paging && (exit_int_info & mask) == pf && (injected & mask) != pf;
+}
+
 static void svm_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 {
 	struct svm_vcpu *sv = v->arch;
 	struct vmcb *vmcb = sv->vmcb;
+	u64 injected;
 
 	if (shadow_paging) {
 		struct paging_regs hw;
@@ -361,13 +377,15 @@ static void svm_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 	vmcb->save.rsp = v->gpr[GPR_RSP];
 	vmcb->control.clean_bits = 0; /* Tide edits the VMCB freely */
 
+	injected = vmcb->control.event_inject;
 	svm_enter(sv->vmcb_pa, v->gpr, host_vmcb_pa);
 
 	v->gpr[GPR_RAX] = vmcb->save.rax;
 	v->gpr[GPR_RSP] = vmcb->save.rsp;
 	vmcb->control.event_inject = 0;
 	/* an event cut short by this exit is delivered again on the next entry */
-	if (vmcb->control.exit_int_info & SVM_EVENT_VALID)
+	if ((vmcb->control.exit_int_info & SVM_EVENT_VALID) &&
+	    !stale_injected_pf(vmcb->control.exit_int_info, injected))
 		vmcb->control.event_inject = vmcb->control.exit_int_info;
 	translate_exit(sv, e);
 }
