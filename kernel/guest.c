@@ -262,6 +262,7 @@ static const char *const exit_names[NR_EXIT_REASONS] = {
 	[EXIT_SHUTDOWN] = "shutdown", [EXIT_EXCEPTION] = "exception",
 	[EXIT_ENTRY_FAILED] = "entry_failed", [EXIT_UNHANDLED] = "unhandled",
 	[EXIT_CR_READ] = "cr_read", [EXIT_PAGE_FAULT] = "page_fault",
+	[EXIT_TASK_SWITCH] = "task_switch",
 };
 
 /* One line of counters per guest when it stops: what `make bench` reads. */
