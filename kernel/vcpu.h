@@ -151,6 +151,12 @@ struct vcpu_exit {
 			bool has_error;
 			u32 error_code;
 			bool set_rf; /* RF goes into the EFLAGS saved in the old TSS (SVM) */
+			/*
+			 * The CPU switched tasks itself, ignoring the
+			 * intercept (QEMU's TCG): noticed afterwards, selector
+			 * is TR, hw_qualification the CR3 it loaded.
+			 */
+			bool by_cpu;
 		} task_switch;
 	};
 	u64 hw_reason; /* vendor exit code, for messages */
