@@ -38,6 +38,8 @@ enum vmcs_field {
 	PIN_BASED_VM_EXEC_CONTROL = 0x4000,
 	CPU_BASED_VM_EXEC_CONTROL = 0x4002,
 	EXCEPTION_BITMAP = 0x4004,
+	PAGE_FAULT_ERROR_CODE_MASK = 0x4006,
+	PAGE_FAULT_ERROR_CODE_MATCH = 0x4008,
 	CR3_TARGET_COUNT = 0x400a,
 	VM_EXIT_CONTROLS = 0x400c,
 	VM_EXIT_MSR_STORE_COUNT = 0x400e,
@@ -142,6 +144,9 @@ enum vmcs_field {
 #define PIN_PREEMPTION_TIMER BIT(6)
 /* primary processor-based */
 #define CPU_HLT_EXITING BIT(7)
+#define CPU_INVLPG_EXITING BIT(9)
+#define CPU_CR3_LOAD_EXITING BIT(15)
+#define CPU_CR3_STORE_EXITING BIT(16)
 #define CPU_UNCONDITIONAL_IO_EXITING BIT(24)
 #define CPU_ACTIVATE_SECONDARY BIT(31)
 /* secondary processor-based */
@@ -173,6 +178,12 @@ enum vmcs_field {
 #define VPID_CAP_INVVPID BIT(32)
 #define VPID_CAP_INVVPID_SINGLE BIT(41)
 #define VPID_CAP_INVVPID_ALL BIT(42)
+#define VPID_CAP_INVVPID_SINGLE_NON_GLOBAL BIT(43)
+
+/* INVVPID types */
+#define INVVPID_SINGLE_CONTEXT 1
+#define INVVPID_ALL_CONTEXT 2
+#define INVVPID_SINGLE_CONTEXT_NON_GLOBAL 3
 
 /* exit reasons */
 #define VMX_EXIT_EXCEPTION_NMI 0
@@ -183,6 +194,7 @@ enum vmcs_field {
 #define VMX_EXIT_CPUID 10
 #define VMX_EXIT_HLT 12
 #define VMX_EXIT_INVD 13
+#define VMX_EXIT_INVLPG 14
 #define VMX_EXIT_VMCALL 18
 #define VMX_EXIT_VMCLEAR 19
 #define VMX_EXIT_VMXON 27
@@ -203,10 +215,21 @@ enum vmcs_field {
 /* interruption information (entry and IDT vectoring) */
 #define INTR_INFO_VALID BIT(31)
 #define INTR_INFO_ERROR_VALID BIT(11)
+#define INTR_INFO_VECTOR_MASK 0xffu
+#define INTR_INFO_TYPE_MASK (7u << 8)
 #define INTR_TYPE_EXTERNAL (0 << 8)
 #define INTR_TYPE_NMI (2 << 8)
 #define INTR_TYPE_HW_EXCEPTION (3 << 8)
 #define INTR_TYPE_SW_EXCEPTION (6 << 8)
+
+/* control-register access exit qualification (SDM vol. 3C, table 28-3) */
+#define CR_QUAL_CR(q) ((q) & 0xf)
+#define CR_QUAL_TYPE(q) (((q) >> 4) & 3)
+#define CR_QUAL_GPR(q) (((q) >> 8) & 0xf)
+#define CR_ACCESS_MOV_TO 0
+#define CR_ACCESS_MOV_FROM 1
+#define CR_ACCESS_CLTS 2
+#define CR_ACCESS_LMSW 3
 
 static inline int vmcs_write(enum vmcs_field f, u64 v)
 {

@@ -6,9 +6,19 @@
  *
  * Every control is set within the allowed-0/allowed-1 settings of the
  * (TRUE_) capability MSRs; a control Tide needs but the CPU lacks is a clear
- * error at enable time, not a failed VM entry later. Guests run with EPT,
- * VPID and unrestricted guest, so they start like on a PC in 32-bit
- * protected mode with paging off and manage their own paging.
+ * error at enable time, not a failed VM entry later.
+ *
+ * With TDP (the default when the CPU has EPT) guests run with EPT, VPID and
+ * unrestricted guest, so they start like on a PC in 32-bit protected mode
+ * with paging off and manage their own paging.
+ *
+ * With shadow paging (shadow_paging, paging=shadow or no EPT) EPT and
+ * unrestricted guest are off: the CPU runs the guest on Tide's shadow tables
+ * (mm/shadow.c) with the paging registers shadow_hardware_regs() gives, loaded
+ * at every entry. Every MOV to CR3, CR0 and CR4 (CR0/CR4 fully owned, read
+ * shadows holding the guest's view), every MOV from CR3 and every #PF exits.
+ * VPID tags the guest's TLB entries when the CPU has it; without it every
+ * entry and exit flushes them (VPID 0).
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
@@ -22,6 +32,7 @@
 #include "kernel/vcpu.h"
 #include "mm/frame_alloc.h"
 #include "mm/page_table.h"
+#include "mm/shadow.h"
 #include "vmx/vmcs.h"
 
 #define FEATURE_CONTROL_LOCKED BIT(0)
@@ -30,11 +41,15 @@
 #define MSR_GS_BASE 0xc0000101
 #define EPT_MEMTYPE_WB 6UL
 #define DEFAULT_PAT 0x0007040600070406UL
+#define VECTOR_DF 8
+#define VECTOR_PF 14
 
 struct vmx_vcpu {
 	u64 vmcs_pa;
 	bool launched;
-	u64 cr0_fixed_mask; /* guest CR0 bits owned by Tide (shadowed) */
+	u64 cr0_fixed_mask; /* guest CR0 bits owned by Tide (shadowed), TDP only */
+	u64 cr2; /* the guest's CR2: not in the VMCS, switched around entries */
+	bool pending_shutdown; /* an injected fault became a triple fault */
 };
 
 struct vmx_caps {
@@ -43,6 +58,8 @@ struct vmx_caps {
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	unsigned int preemption_shift; /* timer ticks = TSC >> shift */
 	bool preemption_timer;
+	bool vpid; /* guests get their own VPID (always with TDP) */
+	u64 invvpid_type; /* shadow paging with VPID: single- or all-context */
 };
 
 static struct vmx_caps caps;
@@ -82,35 +99,15 @@ static int adjust_controls(const char *what, u32 msr, u32 want, u32 optional, u3
 	return 0;
 }
 
-static int read_capabilities(void)
+/* The allowed-1 settings (high half) of a capability MSR. */
+static u32 allowed1(u32 msr)
 {
-	u64 basic = rdmsr(MSR_IA32_VMX_BASIC);
-	bool true_ctls = basic & VMX_BASIC_TRUE_CTLS;
-	u32 pin_msr = true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS;
-	u32 cpu_msr = true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS;
-	u32 exit_msr = true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS;
-	u32 entry_msr = true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS;
-	int err = 0;
+	return rdmsr(msr) >> 32;
+}
 
-	vmcs_revision = basic & 0x7fffffff;
-	err |= adjust_controls("pin-based", pin_msr,
-			       PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING,
-			       PIN_PREEMPTION_TIMER, &caps.pin);
-	err |= adjust_controls("processor-based", cpu_msr,
-			       CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING | CPU_ACTIVATE_SECONDARY,
-			       0, &caps.cpu);
-	err |= adjust_controls("secondary", MSR_IA32_VMX_PROCBASED_CTLS2,
-			       CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST,
-			       CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID, &caps.cpu2);
-	err |= adjust_controls("exit", exit_msr,
-			       EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
-				       EXIT_SAVE_PAT | EXIT_LOAD_PAT,
-			       EXIT_SAVE_PREEMPTION_TIMER, &caps.exit);
-	err |= adjust_controls("entry", entry_msr, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &caps.entry);
-	if (err)
-		return -ENODEV;
-
-	caps.ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+/* EPT for TDP: the walks, memory type and flushes Tide relies on. */
+static int check_ept(void)
+{
 	if (!(caps.ept_vpid & EPT_CAP_WALK_4) || !(caps.ept_vpid & EPT_CAP_WB) ||
 	    !(caps.ept_vpid & EPT_CAP_INVEPT) ||
 	    !(caps.ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL))) {
@@ -127,6 +124,96 @@ static int read_capabilities(void)
 		ept_format.max_leaf_level = 1;
 	else
 		ept_format.max_leaf_level = 0;
+	return 0;
+}
+
+/*
+ * Shadow paging: VPID if the CPU has it and INVVPID can flush one VPID or
+ * all of them (flush_guest_tlb); else guests run as VPID 0, whose TLB
+ * entries every VM entry and exit drop (SDM vol. 3C, 28.3.3.3).
+ */
+static void choose_vpid_shadow(void)
+{
+	caps.vpid = (caps.cpu2 & CPU2_ENABLE_VPID) && (caps.ept_vpid & VPID_CAP_INVVPID) &&
+		    (caps.ept_vpid & (VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL));
+	if (!caps.vpid)
+		caps.cpu2 &= ~CPU2_ENABLE_VPID;
+	caps.invvpid_type = (caps.ept_vpid & VPID_CAP_INVVPID_SINGLE) ? INVVPID_SINGLE_CONTEXT :
+									  INVVPID_ALL_CONTEXT;
+	/*
+	 * The stage-2 table is only software's map of guest-physical memory
+	 * then: no CPU walks it or sets accessed/dirty flags in it, and any
+	 * leaf size will do.
+	 */
+	ept_format.accessed = 0;
+	ept_format.dirty = 0;
+	ept_format.max_leaf_level = 1;
+}
+
+static int read_capabilities(void)
+{
+	u64 basic = rdmsr(MSR_IA32_VMX_BASIC);
+	bool true_ctls = basic & VMX_BASIC_TRUE_CTLS;
+	u32 pin_msr = true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS;
+	u32 cpu_msr = true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS;
+	u32 exit_msr = true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS;
+	u32 entry_msr = true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS;
+	u32 cpu_want = CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING, cpu_optional = 0;
+	u32 cpu2_want, cpu2_optional = CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID;
+	int err = 0;
+
+	vmcs_revision = basic & 0x7fffffff;
+	if (shadow_paging) {
+		/*
+		 * The CPU runs on Tide's tables: every MOV to or from CR3 exits.
+		 * INVLPG does not: write protection keeps the shadows coherent
+		 * with the guest's tables, so its INVLPG is right as it is.
+		 */
+		cpu_want |= CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING;
+		cpu_optional |= CPU_ACTIVATE_SECONDARY;
+		cpu2_want = 0;
+		/* no INVPCID: the guest is not offered PCIDs, so it must #UD */
+		cpu2_optional = CPU2_ENABLE_RDTSCP | CPU2_ENABLE_VPID;
+		/* the CPU's EFER (LME/LMA, NXE) is not the guest's: loaded at every entry */
+		if (!(allowed1(entry_msr) & ENTRY_LOAD_EFER)) {
+			pr_err("vmx: shadow paging needs the \"load IA32_EFER\" VM-entry control, "
+			       "which this CPU lacks\n");
+			return -ENODEV;
+		}
+	} else {
+		cpu_want |= CPU_ACTIVATE_SECONDARY;
+		cpu2_want = CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST;
+	}
+	err |= adjust_controls("pin-based", pin_msr,
+			       PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING,
+			       PIN_PREEMPTION_TIMER, &caps.pin);
+	err |= adjust_controls("processor-based", cpu_msr, cpu_want, cpu_optional, &caps.cpu);
+	/* IA32_VMX_PROCBASED_CTLS2 only exists with secondary controls */
+	caps.cpu2 = 0;
+	if (!err && (caps.cpu & CPU_ACTIVATE_SECONDARY))
+		err |= adjust_controls("secondary", MSR_IA32_VMX_PROCBASED_CTLS2, cpu2_want,
+				       cpu2_optional, &caps.cpu2);
+	err |= adjust_controls("exit", exit_msr,
+			       EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
+				       EXIT_SAVE_PAT | EXIT_LOAD_PAT,
+			       EXIT_SAVE_PREEMPTION_TIMER, &caps.exit);
+	err |= adjust_controls("entry", entry_msr, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &caps.entry);
+	if (err)
+		return -ENODEV;
+
+	/* IA32_VMX_EPT_VPID_CAP only exists when EPT or VPID may be enabled */
+	caps.ept_vpid = 0;
+	if ((caps.cpu & CPU_ACTIVATE_SECONDARY) &&
+	    (allowed1(MSR_IA32_VMX_PROCBASED_CTLS2) & (CPU2_ENABLE_EPT | CPU2_ENABLE_VPID)))
+		caps.ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	if (shadow_paging) {
+		choose_vpid_shadow();
+	} else {
+		err = check_ept();
+		if (err)
+			return err;
+		caps.vpid = true;
+	}
 	caps.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
 	caps.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
 	caps.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
@@ -167,7 +254,12 @@ static int vmx_cpu_enable(void)
 	write_cr0((read_cr0() | caps.cr0_fixed0) & caps.cr0_fixed1);
 	write_cr4((read_cr4() | caps.cr4_fixed0 | X86_CR4_VMXE) & caps.cr4_fixed1);
 
-	trace_flush_kind = FLUSH_INVEPT;
+	if (!shadow_paging)
+		trace_flush_kind = FLUSH_INVEPT;
+	else if (caps.vpid && caps.invvpid_type == INVVPID_SINGLE_CONTEXT)
+		trace_flush_kind = FLUSH_ASID; /* by VPID */
+	else
+		trace_flush_kind = FLUSH_ALL;
 	vmxon_pa = frame_alloc_page(OWNER_HYPERVISOR);
 	if (!vmxon_pa)
 		return -ENOMEM;
@@ -177,9 +269,17 @@ static int vmx_cpu_enable(void)
 		pr_err("vmx: VMXON failed\n");
 		return -EIO;
 	}
-	pr_info("vmx: enabled, VMCS revision %#x, EPT%s, VPID, unrestricted guest, %s\n",
-		vmcs_revision, ept_format.max_leaf_level ? " with 2 MiB pages" : "",
-		caps.preemption_timer ? "preemption timer" : "LAPIC timer for slices");
+	if (shadow_paging)
+		pr_info("vmx: enabled, VMCS revision %#x, shadow paging (EPT off), %s, %s\n",
+			vmcs_revision,
+			!caps.vpid ? "no VPID (TLB flushed at every entry and exit)" :
+			caps.invvpid_type == INVVPID_SINGLE_CONTEXT ? "VPID" :
+								       "VPID (all-context flushes)",
+			caps.preemption_timer ? "preemption timer" : "LAPIC timer for slices");
+	else
+		pr_info("vmx: enabled, VMCS revision %#x, EPT%s, VPID, unrestricted guest, %s\n",
+			vmcs_revision, ept_format.max_leaf_level ? " with 2 MiB pages" : "",
+			caps.preemption_timer ? "preemption timer" : "LAPIC timer for slices");
 	return 0;
 }
 
@@ -213,8 +313,32 @@ static void invept(u64 type, u64 eptp)
 	asm volatile("invept %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
 }
 
+static u16 vpid_of(struct guest *g)
+{
+	return g->id + 1; /* 0 is the host's */
+}
+
+static void invvpid(u64 type, u16 vpid)
+{
+	struct {
+		u64 vpid, linear;
+	} desc = { vpid, 0 };
+
+	asm volatile("invvpid %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
+}
+
 static void vmx_flush_guest_tlb(struct guest *g)
 {
+	if (shadow_paging) {
+		/*
+		 * The linear and combined mappings of the guest's VPID, built
+		 * from its shadow tables. Without VPID the guest runs as VPID
+		 * 0, whose mappings every entry drops: nothing to do.
+		 */
+		if (caps.vpid)
+			invvpid(caps.invvpid_type, vpid_of(g));
+		return;
+	}
 	/*
 	 * Single-context INVEPT drops the guest-physical and combined
 	 * mappings of this EPTP under every VPID; one CPU, so on return no
@@ -276,6 +400,26 @@ static void set_guest_segment(enum vmcs_field selector, u16 sel, u32 ar)
 	vmcs_write(GUEST_ES_AR + (selector - GUEST_ES_SELECTOR), ar);
 }
 
+/*
+ * Shadow paging: Tide owns every bit of CR0 and CR4. The guest reads its
+ * own values from the read shadows, and every MOV to CR0/CR4 that changes
+ * one (and CLTS, LMSW) exits; the CPU runs with shadow_hardware_regs().
+ */
+static void reset_shadow_paging(u64 cr0)
+{
+	vmcs_write(CR0_GUEST_HOST_MASK, ~0UL);
+	vmcs_write(CR0_READ_SHADOW, cr0);
+	vmcs_write(CR4_GUEST_HOST_MASK, ~0UL);
+	vmcs_write(CR4_READ_SHADOW, 0);
+	/*
+	 * Placeholders that pass the entry checks without unrestricted
+	 * guest (PE, PG, NE; VMXE): every entry loads the real ones.
+	 */
+	vmcs_write(GUEST_CR0, (cr0 | caps.cr0_fixed0) & caps.cr0_fixed1);
+	vmcs_write(GUEST_CR4, caps.cr4_fixed0);
+	vmcs_write(GUEST_CR3, 0);
+}
+
 static void vmx_vcpu_reset_protected(struct vcpu *v, u64 rip)
 {
 	struct vmx_vcpu *vv = v->arch;
@@ -284,6 +428,12 @@ static void vmx_vcpu_reset_protected(struct vcpu *v, u64 rip)
 	u64 cr0 = X86_CR0_PE | X86_CR0_ET;
 
 	vmcs_load(vv);
+	/*
+	 * Flat 32-bit segments, all DPL 0 with RPL 0 selectors, accessed
+	 * types (code 11, data 3), and a busy 32-bit TSS (type 11) in TR with
+	 * LDTR unusable: valid protected-mode state also for the checks made
+	 * without unrestricted guest (SDM vol. 3C, 26.3.1.2).
+	 */
 	set_guest_segment(GUEST_CS_SELECTOR, 0x08, 0xc09b);
 	set_guest_segment(GUEST_DS_SELECTOR, 0x10, 0xc093);
 	set_guest_segment(GUEST_ES_SELECTOR, 0x10, 0xc093);
@@ -303,14 +453,20 @@ static void vmx_vcpu_reset_protected(struct vcpu *v, u64 rip)
 	vmcs_write(GUEST_IDTR_BASE, 0);
 	vmcs_write(GUEST_IDTR_LIMIT, 0x3ff);
 
-	vv->cr0_fixed_mask = cr0_fixed;
-	vmcs_write(CR0_GUEST_HOST_MASK, cr0_fixed);
-	vmcs_write(CR0_READ_SHADOW, cr0);
-	vmcs_write(GUEST_CR0, cr0 | cr0_fixed);
-	vmcs_write(CR4_GUEST_HOST_MASK, caps.cr4_fixed0);
-	vmcs_write(CR4_READ_SHADOW, 0);
-	vmcs_write(GUEST_CR4, caps.cr4_fixed0);
-	vmcs_write(GUEST_CR3, 0);
+	if (shadow_paging) {
+		reset_shadow_paging(cr0);
+	} else {
+		vv->cr0_fixed_mask = cr0_fixed;
+		vmcs_write(CR0_GUEST_HOST_MASK, cr0_fixed);
+		vmcs_write(CR0_READ_SHADOW, cr0);
+		vmcs_write(GUEST_CR0, cr0 | cr0_fixed);
+		vmcs_write(CR4_GUEST_HOST_MASK, caps.cr4_fixed0);
+		vmcs_write(CR4_READ_SHADOW, 0);
+		vmcs_write(GUEST_CR4, caps.cr4_fixed0);
+		vmcs_write(GUEST_CR3, 0);
+	}
+	vv->cr2 = 0;
+	vv->pending_shutdown = false;
 	vmcs_write(GUEST_DR7, 0x400);
 	vmcs_write(GUEST_RSP, 0);
 	vmcs_write(GUEST_RIP, rip);
@@ -323,6 +479,7 @@ static void vmx_vcpu_reset_protected(struct vcpu *v, u64 rip)
 	vmcs_write(GUEST_INTERRUPTIBILITY, 0);
 	vmcs_write(GUEST_ACTIVITY_STATE, 0);
 	vmcs_write(VM_ENTRY_CONTROLS, caps.entry & ~ENTRY_IA32E_MODE_GUEST);
+	vmcs_write(VM_ENTRY_INTR_INFO, 0);
 	memset(v->gpr, 0, sizeof(v->gpr));
 }
 
@@ -347,17 +504,27 @@ static int vmx_vcpu_create(struct vcpu *v)
 	vmcs_load(vv);
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, caps.pin & ~PIN_PREEMPTION_TIMER);
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, caps.cpu);
-	vmcs_write(SECONDARY_VM_EXEC_CONTROL, caps.cpu2);
+	if (caps.cpu & CPU_ACTIVATE_SECONDARY)
+		vmcs_write(SECONDARY_VM_EXEC_CONTROL, caps.cpu2);
 	vmcs_write(VM_EXIT_CONTROLS, caps.exit & ~EXIT_SAVE_PREEMPTION_TIMER);
 	vmcs_write(VM_ENTRY_CONTROLS, caps.entry);
-	vmcs_write(EXCEPTION_BITMAP, 0);
+	/*
+	 * Shadow paging: every #PF exits (bit 14, and an error-code mask and
+	 * match of 0 that every error code matches); Tide fills the shadow
+	 * or reflects the fault.
+	 */
+	vmcs_write(EXCEPTION_BITMAP, shadow_paging ? BIT(VECTOR_PF) : 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
 	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_INTR_INFO, 0);
-	vmcs_write(VIRTUAL_PROCESSOR_ID, v->guest->id + 1); /* 0 is the host's */
-	vmcs_write(EPT_POINTER, eptp_of(v->guest));
+	if (caps.vpid)
+		vmcs_write(VIRTUAL_PROCESSOR_ID, vpid_of(v->guest));
+	if (!shadow_paging)
+		vmcs_write(EPT_POINTER, eptp_of(v->guest));
 	vmcs_write(VMCS_LINK_POINTER, ~0UL);
 	vmcs_write(TSC_OFFSET, 0);
 	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, ~0u);
@@ -377,7 +544,61 @@ static void vmx_vcpu_destroy(struct vcpu *v)
 	v->arch = NULL;
 }
 
-static void translate_exit(struct vcpu *v __unused, struct vcpu_exit *e)
+/* An exception or NMI exit: VM-exit interruption information says which. */
+static void translate_exception(struct vcpu_exit *e, u64 qual)
+{
+	u32 info = vmcs_read(VM_EXIT_INTR_INFO);
+	u8 vector = info & INTR_INFO_VECTOR_MASK;
+
+	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI) {
+		e->reason = EXIT_INTERRUPT;
+		return;
+	}
+	if (shadow_paging && vector == VECTOR_PF &&
+	    (info & INTR_INFO_TYPE_MASK) == INTR_TYPE_HW_EXCEPTION) {
+		/* the exit qualification holds the linear address; CR2 is untouched */
+		e->reason = EXIT_PAGE_FAULT;
+		e->page_fault.linear = qual;
+		e->page_fault.error_code = vmcs_read(VM_EXIT_INTR_ERROR_CODE);
+		return;
+	}
+	e->reason = EXIT_EXCEPTION;
+	e->exception.vector = vector;
+	e->exception.has_error = info & INTR_INFO_ERROR_VALID;
+	if (e->exception.has_error)
+		e->exception.error_code = vmcs_read(VM_EXIT_INTR_ERROR_CODE);
+}
+
+/*
+ * A control-register access (SDM vol. 3C, table 28-3). With TDP only MOV to
+ * CR0/CR4 of an owned bit exits; with shadow paging also MOV to and from
+ * CR3, and CLTS and LMSW, which the core decodes.
+ */
+static void translate_cr_access(struct vcpu_exit *e, u64 qual, u64 next)
+{
+	unsigned int cr = CR_QUAL_CR(qual);
+
+	switch (CR_QUAL_TYPE(qual)) {
+	case CR_ACCESS_MOV_TO:
+	case CR_ACCESS_MOV_FROM:
+		if (cr != 0 && cr != 3 && cr != 4) {
+			e->reason = EXIT_UNHANDLED; /* CR8: no TPR is emulated */
+			return;
+		}
+		e->reason = CR_QUAL_TYPE(qual) == CR_ACCESS_MOV_TO ? EXIT_CR_WRITE : EXIT_CR_READ;
+		e->cr.cr = cr;
+		e->cr.gpr = CR_QUAL_GPR(qual);
+		break;
+	default: /* CLTS, LMSW */
+		e->reason = EXIT_CR_WRITE;
+		e->cr.cr = 0;
+		e->cr.gpr = CR_GPR_UNKNOWN;
+		break;
+	}
+	e->next_rip = next;
+}
+
+static void translate_exit(struct vcpu_exit *e)
 {
 	u32 reason = vmcs_read(VM_EXIT_REASON);
 	u64 qual = vmcs_read(EXIT_QUALIFICATION);
@@ -425,8 +646,10 @@ static void translate_exit(struct vcpu *v __unused, struct vcpu_exit *e)
 		e->fault.present = qual & (BIT(3) | BIT(4) | BIT(5));
 		break;
 	case VMX_EXIT_EXTERNAL_INTERRUPT:
-	case VMX_EXIT_EXCEPTION_NMI: /* only NMIs: no exception is intercepted */
 		e->reason = EXIT_INTERRUPT;
+		break;
+	case VMX_EXIT_EXCEPTION_NMI:
+		translate_exception(e, qual);
 		break;
 	case VMX_EXIT_PREEMPTION_TIMER:
 		e->reason = EXIT_PREEMPTED;
@@ -435,15 +658,7 @@ static void translate_exit(struct vcpu *v __unused, struct vcpu_exit *e)
 		e->reason = EXIT_SHUTDOWN;
 		break;
 	case VMX_EXIT_CR_ACCESS:
-		/* only MOV to CR0/CR4 can exit: CLTS and LMSW touch no owned bit */
-		if (((qual >> 4) & 3) == 0) {
-			e->reason = EXIT_CR_WRITE;
-			e->cr.cr = qual & 0xf;
-			e->cr.gpr = (qual >> 8) & 0xf;
-			e->next_rip = next;
-		} else {
-			e->reason = EXIT_UNHANDLED;
-		}
+		translate_cr_access(e, qual, next);
 		break;
 	case VMX_EXIT_VMCLEAR ... VMX_EXIT_VMXON:
 	case VMX_EXIT_INVEPT:
@@ -458,14 +673,50 @@ static void translate_exit(struct vcpu *v __unused, struct vcpu_exit *e)
 
 static void load_soft_msrs(struct vcpu *v);
 
+/*
+ * Shadow paging, before every entry: the CPU runs on the paging registers
+ * the shadow code gives (adjusted to the VMX fixed bits: PE, PG, NE; VMXE),
+ * while the guest reads its own CR0/CR4 from the read shadows. With EPT off
+ * the entry itself loads the PAE PDPTEs from CR3. The TLB needs nothing
+ * here: mm/shadow.c flushes the guest's VPID (flush_guest_tlb) whenever it
+ * switches roots or a shadow entry goes, which covers the guest's MOV to
+ * CR3 that never reached the CPU.
+ */
+static void load_shadow_paging(struct vcpu *v)
+{
+	struct paging_regs hw;
+	u32 entry = vmcs_read(VM_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST;
+
+	shadow_hardware_regs(v, &hw);
+	vmcs_write(GUEST_CR0, (hw.cr0 | caps.cr0_fixed0) & caps.cr0_fixed1);
+	vmcs_write(GUEST_CR3, hw.cr3);
+	vmcs_write(GUEST_CR4, (hw.cr4 | caps.cr4_fixed0) & caps.cr4_fixed1);
+	vmcs_write(GUEST_IA32_EFER, hw.efer);
+	vmcs_write(VM_ENTRY_CONTROLS, entry | ((hw.efer & EFER_LMA) ? ENTRY_IA32E_MODE_GUEST : 0));
+	vmcs_write(CR0_READ_SHADOW, v->paging.cr0);
+	vmcs_write(CR4_READ_SHADOW, v->paging.cr4);
+}
+
 static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 {
 	struct vmx_vcpu *vv = v->arch;
 	u32 idt;
 
 	vmcs_load(vv);
+	if (vv->pending_shutdown) {
+		/* vmx_inject turned a fault into a triple fault */
+		memset(e, 0, sizeof(*e));
+		e->reason = EXIT_SHUTDOWN;
+		e->hw_reason = VMX_EXIT_TRIPLE_FAULT;
+		return;
+	}
 	load_soft_msrs(v);
+	if (shadow_paging)
+		load_shadow_paging(v);
 	vmcs_write(GUEST_RSP, v->gpr[GPR_RSP]);
+	/* the guest's CR2 (set by the core before it injects a #PF) */
+	if (read_cr2() != vv->cr2)
+		write_cr2(vv->cr2);
 	if (vmx_enter(v->gpr, vv->launched)) {
 		memset(e, 0, sizeof(*e));
 		e->reason = EXIT_ENTRY_FAILED;
@@ -473,18 +724,27 @@ static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 		e->hw_qualification = vmcs_read(VM_INSTRUCTION_ERROR);
 		return;
 	}
+	vv->cr2 = read_cr2(); /* a #PF exit leaves it alone: the guest's own */
 	vv->launched = true;
 	v->gpr[GPR_RSP] = vmcs_read(GUEST_RSP);
 	vmcs_write(VM_ENTRY_INTR_INFO, 0);
-	/* an event cut short by this exit is delivered again on the next entry */
+	/*
+	 * An event cut short by this exit is delivered again on the next
+	 * entry (bits 30:12 of the IDT-vectoring information are undefined,
+	 * and reserved in the entry field). With shadow paging that includes
+	 * a #PF exit met while delivering an event: once the shadow is
+	 * filled the event goes in again; a #PF the core reflects instead
+	 * meets it in vmx_inject.
+	 */
 	idt = vmcs_read(IDT_VECTORING_INFO);
 	if (idt & INTR_INFO_VALID) {
-		vmcs_write(VM_ENTRY_INTR_INFO, idt & ~BIT(12));
+		vmcs_write(VM_ENTRY_INTR_INFO, idt & (INTR_INFO_VALID | INTR_INFO_ERROR_VALID |
+						      INTR_INFO_TYPE_MASK | INTR_INFO_VECTOR_MASK));
 		if (idt & INTR_INFO_ERROR_VALID)
 			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read(IDT_VECTORING_ERROR_CODE));
 		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 	}
-	translate_exit(v, e);
+	translate_exit(e);
 }
 
 static const enum vmcs_field reg_fields[NR_VCPU_REGS] = {
@@ -542,7 +802,11 @@ static u64 vmx_get_reg(struct vcpu *v, enum vcpu_reg r)
 {
 	struct vmx_vcpu *vv = v->arch;
 	u64 *soft = soft_msr(v, r);
+	u64 *paging = vcpu_paging_reg(v, r);
 
+	/* shadow paging: the VMCS holds the CPU's CR0/CR3/CR4/EFER, not the guest's */
+	if (paging)
+		return *paging;
 	vmcs_load(vv);
 	switch (r) {
 	case VCPU_CR0:
@@ -560,12 +824,8 @@ static u64 vmx_get_reg(struct vcpu *v, enum vcpu_reg r)
 	}
 	case VCPU_CPL:
 		return (vmcs_read(GUEST_SS_AR) >> 5) & 3;
-	case VCPU_CR2: {
-		u64 cr2;
-
-		asm volatile("mov %%cr2, %0" : "=r"(cr2)); /* not switched by VMX */
-		return cr2;
-	}
+	case VCPU_CR2:
+		return vv->cr2; /* not switched by VMX: saved at every exit */
 	default:
 		if (soft)
 			return *soft;
@@ -576,9 +836,16 @@ static u64 vmx_get_reg(struct vcpu *v, enum vcpu_reg r)
 static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 {
 	u64 *soft = soft_msr(v, r);
+	u64 *paging = vcpu_paging_reg(v, r);
 
+	if (paging) {
+		*paging = val; /* the CPU gets shadow_hardware_regs() at entry */
+		return;
+	}
 	vmcs_load(v->arch);
-	if (r == VCPU_CR0) {
+	if (r == VCPU_CR2) {
+		((struct vmx_vcpu *)v->arch)->cr2 = val; /* loaded right before entry */
+	} else if (r == VCPU_CR0) {
 		/* the guest sees its value; the CPU runs with the fixed bits too */
 		vmcs_write(CR0_READ_SHADOW, val);
 		vmcs_write(GUEST_CR0, val | ((struct vmx_vcpu *)v->arch)->cr0_fixed_mask);
@@ -599,6 +866,41 @@ static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	}
 }
 
+static bool contributory(u8 vector)
+{
+	return vector == 0 || (vector >= 10 && vector <= 13); /* #DE, #TS, #NP, #SS, #GP */
+}
+
+/*
+ * An exception injected while the entry already holds one to deliver again
+ * (cut short by the exit, e.g. a #PF met pushing its frame) combines with
+ * it as on the CPU (SDM vol. 3A, table 6-5): #PF or contributory after #PF,
+ * contributory after contributory make a #DF, and either after a #DF a
+ * triple fault. Otherwise the new one replaces it: a fault comes back when
+ * the instruction runs again, and Tide injects no interrupts.
+ */
+static bool combine_exceptions(struct vmx_vcpu *vv, u8 *vector, bool *has_error, u32 *error_code)
+{
+	u32 pending = vmcs_read(VM_ENTRY_INTR_INFO);
+	u8 first = pending & INTR_INFO_VECTOR_MASK;
+	bool second_serious = contributory(*vector) || *vector == VECTOR_PF;
+
+	if (!(pending & INTR_INFO_VALID) ||
+	    (pending & INTR_INFO_TYPE_MASK) != INTR_TYPE_HW_EXCEPTION || !second_serious)
+		return true;
+	if (first == VECTOR_DF) {
+		vv->pending_shutdown = true;
+		vmcs_write(VM_ENTRY_INTR_INFO, 0);
+		return false;
+	}
+	if (first == VECTOR_PF || (contributory(first) && contributory(*vector))) {
+		*vector = VECTOR_DF;
+		*has_error = true;
+		*error_code = 0;
+	}
+	return true;
+}
+
 static void vmx_inject(struct vcpu *v, enum vcpu_event_type type, u8 vector, bool has_error,
 		       u32 error_code)
 {
@@ -608,9 +910,12 @@ static void vmx_inject(struct vcpu *v, enum vcpu_event_type type, u8 vector, boo
 		[EVENT_EXCEPTION] = INTR_TYPE_HW_EXCEPTION,
 		[EVENT_SOFTWARE] = INTR_TYPE_SW_EXCEPTION,
 	};
-	u32 info = vector | types[type] | INTR_INFO_VALID;
+	u32 info;
 
 	vmcs_load(v->arch);
+	if (type == EVENT_EXCEPTION && !combine_exceptions(v->arch, &vector, &has_error, &error_code))
+		return;
+	info = vector | types[type] | INTR_INFO_VALID;
 	if (has_error) {
 		info |= INTR_INFO_ERROR_VALID;
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
