@@ -49,7 +49,6 @@ struct vmx_vcpu {
 	bool launched;
 	u64 cr0_fixed_mask; /* guest CR0 bits owned by Tide (shadowed), TDP only */
 	u64 cr2; /* the guest's CR2: not in the VMCS, switched around entries */
-	bool pending_shutdown; /* an injected fault became a triple fault */
 };
 
 struct vmx_caps {
@@ -466,7 +465,6 @@ static void vmx_vcpu_reset_protected(struct vcpu *v, u64 rip)
 		vmcs_write(GUEST_CR3, 0);
 	}
 	vv->cr2 = 0;
-	vv->pending_shutdown = false;
 	vmcs_write(GUEST_DR7, 0x400);
 	vmcs_write(GUEST_RSP, 0);
 	vmcs_write(GUEST_RIP, rip);
@@ -703,13 +701,6 @@ static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 	u32 idt;
 
 	vmcs_load(vv);
-	if (vv->pending_shutdown) {
-		/* vmx_inject turned a fault into a triple fault */
-		memset(e, 0, sizeof(*e));
-		e->reason = EXIT_SHUTDOWN;
-		e->hw_reason = VMX_EXIT_TRIPLE_FAULT;
-		return;
-	}
 	load_soft_msrs(v);
 	if (shadow_paging)
 		load_shadow_paging(v);
@@ -866,34 +857,26 @@ static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	}
 }
 
-static bool contributory(u8 vector)
-{
-	return vector == 0 || (vector >= 10 && vector <= 13); /* #DE, #TS, #NP, #SS, #GP */
-}
-
 /*
  * An exception injected while the entry already holds one to deliver again
- * (cut short by the exit, e.g. a #PF met pushing its frame) combines with
- * it as on the CPU (SDM vol. 3A, table 6-5): #PF or contributory after #PF,
- * contributory after contributory make a #DF, and either after a #DF a
- * triple fault. Otherwise the new one replaces it: a fault comes back when
- * the instruction runs again, and Tide injects no interrupts.
+ * (cut short by the exit, e.g. a #PF met pushing its frame) combines with it
+ * as on the CPU (exception_combine); a triple fault stops the guest.
  */
-static bool combine_exceptions(struct vmx_vcpu *vv, u8 *vector, bool *has_error, u32 *error_code)
+static bool combine_exceptions(struct vcpu *v, u8 *vector, bool *has_error, u32 *error_code)
 {
 	u32 pending = vmcs_read(VM_ENTRY_INTR_INFO);
-	u8 first = pending & INTR_INFO_VECTOR_MASK;
-	bool second_serious = contributory(*vector) || *vector == VECTOR_PF;
+	int combined;
 
-	if (!(pending & INTR_INFO_VALID) ||
-	    (pending & INTR_INFO_TYPE_MASK) != INTR_TYPE_HW_EXCEPTION || !second_serious)
+	if (!(pending & INTR_INFO_VALID) || (pending & INTR_INFO_TYPE_MASK) != INTR_TYPE_HW_EXCEPTION)
 		return true;
-	if (first == VECTOR_DF) {
-		vv->pending_shutdown = true;
+	combined = exception_combine(pending & INTR_INFO_VECTOR_MASK, *vector);
+	if (combined < 0) {
 		vmcs_write(VM_ENTRY_INTR_INFO, 0);
+		guest_crash(v->guest, "triple fault (exception %u while delivering %u)", *vector,
+			    pending & INTR_INFO_VECTOR_MASK);
 		return false;
 	}
-	if (first == VECTOR_PF || (contributory(first) && contributory(*vector))) {
+	if (combined == VECTOR_DF) {
 		*vector = VECTOR_DF;
 		*has_error = true;
 		*error_code = 0;
@@ -913,7 +896,7 @@ static void vmx_inject(struct vcpu *v, enum vcpu_event_type type, u8 vector, boo
 	u32 info;
 
 	vmcs_load(v->arch);
-	if (type == EVENT_EXCEPTION && !combine_exceptions(v->arch, &vector, &has_error, &error_code))
+	if (type == EVENT_EXCEPTION && !combine_exceptions(v, &vector, &has_error, &error_code))
 		return;
 	info = vector | types[type] | INTR_INFO_VALID;
 	if (has_error) {
