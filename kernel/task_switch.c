@@ -15,8 +15,8 @@
  *      EIP, EFLAGS (NT cleared for IRET), general registers and selectors
  *      saved in its TSS, back-link written and NT set (CALL, gate), busy
  *      bit of the new TSS set (not for IRET);
- *   4. CR0.TS, TR, CR3 (paging on only), EIP, EFLAGS, the general
- *      registers, LDTR and the segment registers from the new TSS, each
+ *   4. CR0.TS, TR, EIP, EFLAGS, the general registers, CR3 (paging on
+ *      only), LDTR and the segment registers from the new TSS, each
  *      descriptor checked as table 8-1 says. A fault from here on is raised
  *      in the new task, with whatever got loaded (the SDM allows that).
  *
@@ -633,7 +633,10 @@ static int push_error_code(struct task_switch *ts, u32 error_code)
 	return 0;
 }
 
-/* Step 4: the new task's state. */
+/*
+ * Step 4: the new task's state. The registers come first, so that a fault
+ * from CR3 or a descriptor finds the new task's EIP, EFLAGS and stack.
+ */
 static int load_new_task(struct task_switch *ts)
 {
 	struct vcpu *v = ts->v;
@@ -646,14 +649,12 @@ static int load_new_task(struct task_switch *ts)
 
 	vcpu_set(v, VCPU_CR0, vcpu_get(v, VCPU_CR0) | X86_CR0_TS);
 	vcpu_ops->set_segment(v, SEG_TR, &tr);
-	if (load_cr3(ts))
-		return STOP;
 	vcpu_set(v, VCPU_RIP, ts->tss.eip);
 	vcpu_set(v, VCPU_RFLAGS, (ts->tss.eflags & EFLAGS_DEFINED) | BIT(1));
 	vcpu_set(v, VCPU_INTERRUPT_SHADOW, 0);
 	for (int i = 0; i < 8; i++)
 		v->gpr[i] = ts->tss.gpr[i];
-	if (load_ldtr(ts) || load_segments(ts))
+	if (load_cr3(ts) || load_ldtr(ts) || load_segments(ts))
 		return STOP;
 	return 0;
 }
