@@ -5,7 +5,7 @@
  * (SDM vol. 3A, 8.3): CALL to a TSS and through a task gate and back with
  * IRET (EFLAGS.NT, back-link), JMP there and back, faults, a fault with an
  * error code, INT n and INT3 through task gates in the IDT, a task with its
- * own CR3 (paging on), and the faults the CPU raises for a bad TSS or a bad
+ * own CR3 (32-bit paging, then PAE), and the faults the CPU raises for a bad TSS or a bad
  * segment in the new task (#TS, #NP, #GP with their error codes). Each
  * check looks at what both sides saw: registers saved in and loaded from
  * the TSSs, the EIP saved (after the instruction, or at a fault), EFLAGS.NT,
@@ -63,6 +63,7 @@ const char guest_name[] = "tasks";
 #define CR0_TS (1u << 3)
 #define CR0_PG (1u << 31)
 #define CR4_PSE (1u << 4)
+#define CR4_PAE (1u << 5)
 
 #define PTE_P (1u << 0)
 #define PTE_RW (1u << 1)
@@ -117,6 +118,9 @@ static u32 ldt_area[4], gdt_area[4];
 static u32 pd0[1024] __aligned(4096), pd1[1024] __aligned(4096);
 static u32 pt0[1024] __aligned(4096), pt1[1024] __aligned(4096);
 static u32 frame_x[1024] __aligned(4096), frame_y[1024] __aligned(4096);
+static u64 pdpt0[4] __aligned(32), pdpt1[4] __aligned(32);
+static u64 pd_ident[512] __aligned(4096), pd_win0[512] __aligned(4096), pd_win1[512] __aligned(4096);
+static u64 pt_win0[512] __aligned(4096), pt_win1[512] __aligned(4096);
 
 /* shared with tasks_asm.asm */
 struct gpregs regs_in, regs_out, resume_regs;
@@ -264,7 +268,7 @@ static void setup(void)
 	init_tss(&tss_b, task_b_entry, 2, cr3);
 	tss_b.link = 0xbeef; /* a JMP must leave it alone */
 	init_tss(&tss_c, task_c_entry, 3, cr3);
-	init_tss(&tss_d, task_d_entry, 4, (u32)pd1);
+	init_tss(&tss_d, task_d_entry, 4, cr3); /* its page tables: check_cr3 */
 	init_tss(&tss_e, task_e_entry, 5, cr3);
 	init_tss(&tss_f, NULL, 6, cr3);
 	tss_f.ds = SEL_BAD_DS;
@@ -509,42 +513,69 @@ static void check_gate(const char *name, int vector, void (*sw)(void), u32 main_
 	end_check(name);
 }
 
-/* A task with its own page directory: CR3 comes from its TSS. */
-static void check_cr3(void)
+/* 32-bit paging with 4 MiB pages; pd0 and pd1 map WINDOW to frame_x and frame_y. */
+static void paging_32(void)
 {
-	volatile u32 *win = (volatile u32 *)WINDOW;
-	u32 runs = seen_d.runs;
-
 	for (u32 i = 0; i < 16; i++)
 		pd0[i] = pd1[i] = (i << 22) | PTE_P | PTE_RW | PTE_PS;
 	pd0[WINDOW >> 22] = (u32)pt0 | PTE_P | PTE_RW;
 	pd1[WINDOW >> 22] = (u32)pt1 | PTE_P | PTE_RW;
 	pt0[0] = (u32)frame_x | PTE_P | PTE_RW;
 	pt1[0] = (u32)frame_y | PTE_P | PTE_RW;
-	frame_x[0] = TAG_X;
-	frame_y[0] = TAG_Y;
 	write_cr4(read_cr4() | CR4_PSE);
 	write_cr3((u32)pd0);
 	write_cr0(read_cr0() | CR0_PG);
 	tss_main.cr3 = (u32)pd0; /* loaded again on the way back */
+	tss_d.cr3 = (u32)pd1;
+}
 
+/* PAE paging with 2 MiB pages; pdpt0 and pdpt1 map WINDOW to frame_x and frame_y. */
+static void paging_pae(void)
+{
+	for (u32 i = 0; i < 32; i++)
+		pd_ident[i] = ((u64)i << 21) | PTE_P | PTE_RW | PTE_PS;
+	pd_win0[0] = (u32)pt_win0 | PTE_P | PTE_RW;
+	pd_win1[0] = (u32)pt_win1 | PTE_P | PTE_RW;
+	pt_win0[0] = (u32)frame_x | PTE_P | PTE_RW;
+	pt_win1[0] = (u32)frame_y | PTE_P | PTE_RW;
+	pdpt0[0] = pdpt1[0] = (u32)pd_ident | PTE_P; /* R/W is reserved in a PDPTE */
+	pdpt0[WINDOW >> 30] = (u32)pd_win0 | PTE_P;
+	pdpt1[WINDOW >> 30] = (u32)pd_win1 | PTE_P;
+	write_cr0(read_cr0() & ~CR0_PG);
+	write_cr4(read_cr4() | CR4_PAE);
+	write_cr3((u32)pdpt0);
+	write_cr0(read_cr0() | CR0_PG);
+	tss_main.cr3 = (u32)pdpt0;
+	tss_d.cr3 = (u32)pdpt1;
+}
+
+/* A task with its own page tables: CR3 comes from its TSS (and main's back). */
+static void check_cr3(const char *name, void (*paging)(void))
+{
+	volatile u32 *win = (volatile u32 *)WINDOW;
+	u32 runs = seen_d.runs;
+
+	frame_x[0] = TAG_X;
+	frame_y[0] = TAG_Y;
+	paging();
 	expect_eq("window before", *win, TAG_X);
 	set_pattern(0x40000000);
 	far_ptr.selector = SEL_D;
 	ts_call_mem();
 	expect_main_restored((u32)ts_call_mem_next);
 	expect_eq("D runs", seen_d.runs, runs + 1);
-	expect_eq("D's CR3", seen_d.cr3, (u32)pd1);
+	expect_eq("D's CR3", seen_d.cr3, tss_d.cr3);
 	expect_eq("D's window", seen_d.window, TAG_Y);
 	expect_eq("D's NT", !!(seen_d.eflags & EFLAGS_NT), 1);
-	expect_eq("main's CR3 after IRET", read_cr3(), (u32)pd0);
+	expect_eq("main's CR3 after IRET", read_cr3(), tss_main.cr3);
 	expect_eq("window after", *win, TAG_X);
 	expect_eq("frame D wrote", frame_y[0], TAG_D);
 	expect_eq("frame D did not write", frame_x[0], TAG_X);
-	expect_eq("D's CR3 field (static)", tss_d.cr3, (u32)pd1);
+	expect_eq("D's CR3 field (static)", tss_d.cr3,
+		  paging == paging_32 ? (u32)pd1 : (u32)pdpt1);
 	expect_eq("D's busy bit after IRET", busy(SEL_D), 0);
 	expect_eq("CR0.TS", !!(read_cr0() & CR0_TS), 1);
-	end_check("cr3");
+	end_check(name);
 }
 
 static void expect_fault(const char *name, int vector, u32 error, int want_vector, u32 want_error)
@@ -650,7 +681,8 @@ int guest_main(u32 magic __unused, u32 mbi __unused)
 		   &c_fix_eip);
 	check_faults();
 	check_fault_in_new_task();
-	check_cr3();
+	check_cr3("cr3", paging_32);
+	check_cr3("cr3-pae", paging_pae);
 	if (tss16_opt)
 		check_tss16();
 
