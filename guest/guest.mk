@@ -19,7 +19,7 @@ GUEST_BUILD   ?= $(if $(BUILD),$(BUILD)/guest,build/guest)
 GUEST_CC      ?= gcc
 GUEST_LD      ?= ld
 GUEST_NASM    ?= nasm
-GUEST_NAMES   := memhog escape nullcall crash hintcheck hinthog pgtorture asguest
+GUEST_NAMES   := memhog escape nullcall crash hintcheck hinthog pgtorture asguest lmpaging tasks
 
 GUEST_CFLAGS  := -m32 -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. \
 		 -ffreestanding -fno-pic -fno-pie -mno-sse -mno-sse2 -mno-mmx \

@@ -262,6 +262,7 @@ static const char *const exit_names[NR_EXIT_REASONS] = {
 	[EXIT_SHUTDOWN] = "shutdown", [EXIT_EXCEPTION] = "exception",
 	[EXIT_ENTRY_FAILED] = "entry_failed", [EXIT_UNHANDLED] = "unhandled",
 	[EXIT_CR_READ] = "cr_read", [EXIT_PAGE_FAULT] = "page_fault",
+	[EXIT_TASK_SWITCH] = "task_switch",
 };
 
 /* One line of counters per guest when it stops: what `make bench` reads. */
@@ -286,6 +287,14 @@ static void print_summary(const struct guest *g)
 		g->stats.swap_outs, g->stats.zero_pages, g->stats.reclaim_scans,
 		g->stats.sample_refaults, g->stats.swap_in_ticks, g->stats.swap_out_ticks,
 		g->stats.pages_hinted, g->stats.hint_frames_freed);
+	if (shadow_paging)
+		pr_info("tide: guest %s shadow: faults=%lu fills=%lu injected_pf=%lu "
+			"pt_writes=%lu unshadowed=%lu cr3_loads=%lu root_hits=%lu pages_peak=%lu "
+			"evictions=%lu\n",
+			g->name, g->stats.shadow_faults, g->stats.shadow_fills,
+			g->stats.guest_page_faults, g->stats.pt_writes_emulated,
+			g->stats.pt_unprotects, g->stats.cr3_loads, g->stats.root_hits,
+			g->stats.shadow_pages_peak, g->stats.shadow_evictions);
 }
 
 static void stop(struct guest *g)

@@ -35,7 +35,8 @@ static const char *const kind_names[] = { "write", "zero", "clean", NULL };
 static const char *const reason_names[] = { "none", "io", "stage2", "cpuid", "rdmsr", "wrmsr",
 					    "hlt", "hypercall", "virt", "cr", "interrupt",
 					    "preempt", "shutdown", "exception", "entry_failed",
-					    "unhandled", "cr_read", "page_fault", NULL };
+					    "unhandled", "cr_read", "page_fault", "task_switch",
+					    NULL };
 
 #define GUEST { "guest", F_STR, NULL }
 #define GPA { "gpa", F_HEX, NULL }

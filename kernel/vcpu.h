@@ -51,7 +51,49 @@ enum vcpu_exit_reason {
 	/* later additions, numbered after the first ones (the STATS ABI) */
 	EXIT_CR_READ, /* MOV from CR0/CR3/CR4 (shadow paging) */
 	EXIT_PAGE_FAULT, /* a #PF of the guest (shadow paging) */
+	EXIT_TASK_SWITCH, /* a hardware task switch (kernel/task_switch.c emulates it) */
 	NR_EXIT_REASONS,
+};
+
+/*
+ * Segment registers: ES..GS in the hardware's numbering (the sreg field of
+ * MOV Sreg and of the TSS), then the system registers.
+ */
+enum vcpu_seg {
+	SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS,
+	SEG_LDTR, SEG_TR, SEG_GDTR, SEG_IDTR,
+	NR_VCPU_SEGS,
+};
+
+/*
+ * A segment register with its hidden part, the same for both vendors. attr
+ * holds the descriptor's attribute bits packed as SVM's VMCB does (and as
+ * VCPU_CS_ATTR reads): bits 0-7 are descriptor bits 40-47 (type, S, DPL,
+ * P), bits 8-11 descriptor bits 52-55 (AVL, L, D/B, G). A register loaded
+ * with a null selector (VMX: unusable) has P clear. limit is in bytes (G
+ * applied). GDTR and IDTR have only base and limit.
+ */
+struct vcpu_segment {
+	u64 base;
+	u32 limit;
+	u16 selector;
+	u16 attr;
+};
+
+#define SEG_ATTR_TYPE 0x00f
+#define SEG_ATTR_S BIT(4) /* code or data (clear: system) */
+#define SEG_ATTR_DPL_SHIFT 5
+#define SEG_ATTR_P BIT(7)
+#define SEG_ATTR_L BIT(9)
+#define SEG_ATTR_DB BIT(10)
+#define SEG_ATTR_G BIT(11)
+
+/* What started a task switch (VMX's exit-qualification numbering). */
+enum task_switch_source {
+	TASK_SWITCH_CALL, /* CALL to a TSS or a task gate */
+	TASK_SWITCH_IRET, /* IRET with EFLAGS.NT = 1: back to the back-link */
+	TASK_SWITCH_JMP, /* JMP to a TSS or a task gate */
+	TASK_SWITCH_GATE, /* an event delivered through a task gate in the IDT */
 };
 
 #define CR_GPR_UNKNOWN 0xff
@@ -93,6 +135,29 @@ struct vcpu_exit {
 			u64 linear; /* the faulting linear address (CR2) */
 			u32 error_code; /* as the CPU pushed it for the shadow tables */
 		} page_fault;
+		struct {
+			u16 selector; /* of the new TSS */
+			u8 source; /* enum task_switch_source */
+			/*
+			 * The old task resumes after the instruction that
+			 * switched (CALL, IRET, JMP, or INT n, INT3, INTO
+			 * through a gate): its EIP is next_rip, or RIP plus the
+			 * decoded length. Otherwise (an exception, an
+			 * interrupt) it is RIP.
+			 */
+			bool after_insn;
+			u8 vector; /* the event delivered through a gate */
+			/* a gate's exception error code, for the new task's stack */
+			bool has_error;
+			u32 error_code;
+			bool set_rf; /* RF goes into the EFLAGS saved in the old TSS (SVM) */
+			/*
+			 * The CPU switched tasks itself, ignoring the
+			 * intercept (QEMU's TCG): noticed afterwards, selector
+			 * is TR, hw_qualification the CR3 it loaded.
+			 */
+			bool by_cpu;
+		} task_switch;
 	};
 	u64 hw_reason; /* vendor exit code, for messages */
 	u64 hw_qualification;
@@ -155,11 +220,44 @@ struct vcpu_ops {
 	void (*inject)(struct vcpu *v, enum vcpu_event_type type, u8 vector,
 		       bool has_error, u32 error_code);
 	/*
+	 * Drops the event the last exit cut short, which the back end would
+	 * deliver again at the next entry: a task switch through a task gate
+	 * in the IDT that Tide completed has delivered it.
+	 */
+	void (*cancel_event)(struct vcpu *v);
+	/*
+	 * Segment registers, GDTR and IDTR (struct vcpu_segment). Setting SS
+	 * also sets the CPL to SS.DPL, as VMX always derives it.
+	 */
+	void (*get_segment)(struct vcpu *v, enum vcpu_seg s, struct vcpu_segment *seg);
+	void (*set_segment)(struct vcpu *v, enum vcpu_seg s, const struct vcpu_segment *seg);
+	/*
 	 * Arms the back end's own slice timer (TSC ticks; 0 disarms), or NULL
 	 * when it has none and the scheduler uses the host LAPIC timer.
 	 */
 	void (*set_slice)(struct vcpu *v, u64 tsc_ticks);
 };
+
+/*
+ * An exception raised while another one was being delivered (the exit cut
+ * its delivery short and the back end would deliver it again): what the CPU
+ * delivers instead, by the SDM vol. 3A table 6-5 / APM 8.2.9 rules. Returns
+ * the vector to deliver (8 for a double fault, whose error code is 0) or -1
+ * for a triple fault (shutdown).
+ */
+static inline int exception_combine(u8 first, u8 second)
+{
+	/* #DE, #TS, #NP, #SS, #GP */
+	bool first_contributory = first == 0 || (first >= 10 && first <= 13);
+	bool second_contributory = second == 0 || (second >= 10 && second <= 13);
+
+	if (first == 8 && (second_contributory || second == 14))
+		return -1;
+	if ((first == 14 && (second_contributory || second == 14)) ||
+	    (first_contributory && second_contributory))
+		return 8;
+	return second;
+}
 
 /* The back end chosen at boot, or NULL when the CPU cannot run guests. */
 extern const struct vcpu_ops *vcpu_ops;

@@ -12,6 +12,7 @@
 #include "kernel/guest_cpu.h"
 #include "kernel/guest_insn.h"
 #include "kernel/sched.h"
+#include "kernel/task_switch.h"
 #include "kernel/trace.h"
 #include "kernel/vmexit.h"
 #include "kernel/vpc.h"
@@ -276,6 +277,9 @@ void handle_exit(struct vcpu *v, const struct vcpu_exit *e)
 		hist_add(HIST_STAGE2_FAULT, rdtsc() - start);
 		break;
 	}
+	case EXIT_TASK_SWITCH:
+		handle_task_switch(v, e);
+		break;
 	case EXIT_VIRT_INSN:
 		vcpu_ops->inject(v, EVENT_EXCEPTION, VECTOR_UD, false, 0);
 		break;

@@ -89,7 +89,7 @@ static bool entry_reserved(struct guest_translation *t, u64 e, int level, bool n
 	if (!nxe)
 		reserved |= PTE_NX;
 	if (t->mode == GUEST_PAGING_PAE && level == 2)
-		return !guest_pdpte_valid(e);
+		return false; /* checked when loaded, at MOV CR3 (the CPU caches PDPTEs) */
 	if (level == 3 || (level == 2 && t->fmt->max_leaf_level < 2))
 		reserved |= PTE_PS;
 	if (level > 0 && level <= (int)t->fmt->max_leaf_level && (e & PTE_PS))
@@ -184,18 +184,25 @@ int guest_translate(struct vcpu *v, u64 linear, u32 access, unsigned int flags,
 	fetch_bit = (access & PFEC_FETCH) && reports_fetch(t, nxe, cr4) ? PFEC_FETCH : 0;
 	t->error_code = (access & (PFEC_WRITE | PFEC_USER)) | fetch_bit;
 
+	t->walk.level = pt_fmt_levels(t->fmt); /* no entry read yet */
 	err = pt_walk(&pt, linear, &t->walk);
-	if (err == -EFAULT)
-		return ctx.err == -EFAULT ? -EIO : ctx.err; /* the table page itself */
+	if (err == -EFAULT && ctx.err != -EFAULT)
+		return ctx.err; /* a table page that cannot be had now */
 
-	/* reserved bits in any present entry fault first (the walk stops there) */
+	/*
+	 * Reserved bits in any present entry read fault first: also when the
+	 * walk stopped at a non-present entry, or at a table outside guest RAM
+	 * that an address bit above MAXPHYADDR pointed to.
+	 */
 	top = pt_fmt_levels(t->fmt) - 1;
-	for (int l = top; l >= t->walk.level + (err ? 1 : 0); l--) {
+	for (int l = top; (flags & GUEST_WALK_CHECK) && l >= t->walk.level + (err == -ENOENT); l--) {
 		if (entry_reserved(t, t->walk.entry[l], l, nxe)) {
 			t->error_code |= PFEC_PRESENT | PFEC_RSVD;
-			return (flags & GUEST_WALK_CHECK) ? -EFAULT : 0;
+			return -EFAULT;
 		}
 	}
+	if (err == -EFAULT)
+		return -ENXIO; /* a table outside guest RAM */
 	if (err)
 		return (flags & GUEST_WALK_CHECK) ? -EFAULT : -ENOENT;
 

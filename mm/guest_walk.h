@@ -49,8 +49,8 @@ enum guest_paging_mode guest_paging_mode(struct vcpu *v);
  * Translates a linear address of the guest for `access` (PFEC_WRITE,
  * PFEC_USER, PFEC_FETCH). Returns 0, or -EFAULT when the CPU would raise #PF
  * (t->error_code says which), -EAGAIN when a page-table page of the guest
- * cannot be brought in now (no memory: retry), -EIO when a page table is
- * not in guest RAM or cannot be read back from swap.
+ * cannot be brought in now (no memory: retry), -EIO when a page table
+ * cannot be read back from swap, -ENXIO when one is not in guest RAM.
  */
 int guest_translate(struct vcpu *v, u64 linear, u32 access, unsigned int flags,
 		    struct guest_translation *t);

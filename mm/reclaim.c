@@ -20,6 +20,7 @@
 #include "kernel/printk.h"
 #include "kernel/trace.h"
 #include "mm/reclaim.h"
+#include "mm/shadow.h"
 #include "mm/stage2.h"
 #include "mm/swap.h"
 
@@ -67,12 +68,27 @@ struct scan {
 	u64 next_hand;
 };
 
+/*
+ * Tests and clears the accessed bit of a present page: the stage-2 entry's,
+ * or with shadow paging those of the shadow entries that map its frame.
+ */
+static bool page_accessed(struct scan *sc, u64 *e, unsigned int level)
+{
+	bool accessed;
+
+	if (shadow_paging)
+		return level == 0 &&
+		       shadow_test_and_clear_accessed(sc->g, pt_entry_addr(sc->fmt, *e, 0));
+	accessed = sc->fmt->accessed && (*e & sc->fmt->accessed);
+	*e &= ~sc->fmt->accessed;
+	return accessed;
+}
+
 static int scan_leaf(void *ctx, u64 gpa, u64 *e, unsigned int level)
 {
 	struct scan *sc = ctx;
 	bool present = pt_present(sc->fmt, *e);
-	bool accessed = present && accessed_mode != AD_SAMPLING && sc->fmt->accessed &&
-			(*e & sc->fmt->accessed);
+	bool accessed = present && accessed_mode != AD_SAMPLING && page_accessed(sc, e, level);
 
 	sc->g->stats.reclaim_scans++;
 	sc->next_hand = gpa + pt_level_size(level);
@@ -80,8 +96,7 @@ static int scan_leaf(void *ctx, u64 gpa, u64 *e, unsigned int level)
 		return 0; /* already out */
 	if (accessed) {
 		accessed_mode = AD_HARDWARE;
-		*e &= ~sc->fmt->accessed; /* second chance */
-		return 0;
+		return 0; /* second chance: its accessed bit is clear now */
 	}
 	if (level > 0) {
 		/* a cold 2 MiB mapping: split it, its pages are candidates then */

@@ -615,12 +615,14 @@ void shadow_page_fault(struct vcpu *v, u64 linear, u32 error_code)
 		inject_page_fault(v, linear, t.error_code);
 		return;
 	}
-	if (err == -EAGAIN || err == -EIO) {
+	if (err == -EAGAIN) {
 		guest_memory_error(v, 0, err);
 		return;
 	}
 	if (err) {
-		guest_crash(g, "its page tables for %#lx are outside its RAM", linear);
+		guest_crash(g, "its page tables for %#lx %s", linear,
+			    err == -EIO ? "could not be read back from swap" :
+					  "are outside its RAM");
 		return;
 	}
 	if ((access & PFEC_WRITE) && gfn_shadowed(sv, t.gpa & ~(PAGE_SIZE - 1))) {
@@ -800,6 +802,9 @@ bool shadow_test_and_clear_accessed(struct guest *g, u64 frame)
 		accessed |= *e & SPTE_A;
 		*e &= ~SPTE_A;
 	}
+	/* so that the next use sets the bit again rather than hitting the TLB */
+	if (accessed)
+		flush(sv);
 	return accessed;
 }
 

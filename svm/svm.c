@@ -246,6 +246,47 @@ static void prepare_asid(struct guest *g, struct vmcb_control *c)
 	sg->pending_flush = SVM_TLB_FLUSH_NOTHING;
 }
 
+/*
+ * A task switch (the TASK_SWITCH intercept, APM vol. 2, chapter 15):
+ * EXITINFO1 holds the new TSS selector, EXITINFO2 the source (IRET, JMP,
+ * else CALL or a gate), a gate's error code and the RF to save. It has
+ * fault semantics and no next RIP: RIP is at the instruction that switched
+ * (or where the event struck). An event delivered through a task gate shows
+ * in EXITINTINFO (and is delivered again unless the core cancels it; Bochs
+ * 2.7 leaves the previous event there for INT n: kernel/task_switch.c
+ * checks it against the IDT).
+ */
+static void translate_task_switch(const struct vmcb_control *c, struct vcpu_exit *e)
+{
+	u64 info2 = c->exit_info2;
+	u64 event = c->exit_int_info;
+	u64 type = event & (7 << 8);
+	u8 vector = event & 0xff;
+
+	e->reason = EXIT_TASK_SWITCH;
+	e->next_rip = 0; /* the core decodes when the switch came from an instruction */
+	e->task_switch.selector = c->exit_info1;
+	e->task_switch.set_rf = info2 & SVM_TASK_SWITCH_RF;
+	if (info2 & SVM_TASK_SWITCH_IRET) {
+		e->task_switch.source = TASK_SWITCH_IRET;
+		e->task_switch.after_insn = true;
+	} else if (info2 & SVM_TASK_SWITCH_JMP) {
+		e->task_switch.source = TASK_SWITCH_JMP;
+		e->task_switch.after_insn = true;
+	} else if (event & SVM_EVENT_VALID) {
+		e->task_switch.source = TASK_SWITCH_GATE;
+		e->task_switch.vector = vector;
+		/* INT n, and INT3/INTO (reported as exceptions 3 and 4): after the instruction */
+		e->task_switch.after_insn = type == SVM_EVENT_TYPE_SOFT ||
+					    (type == SVM_EVENT_TYPE_EXCEPTION && (vector == 3 || vector == 4));
+		e->task_switch.has_error = info2 & SVM_TASK_SWITCH_ERROR_VALID;
+		e->task_switch.error_code = (u32)info2;
+	} else {
+		e->task_switch.source = TASK_SWITCH_CALL;
+		e->task_switch.after_insn = true;
+	}
+}
+
 static void translate_exit(struct svm_vcpu *sv, struct vcpu_exit *e)
 {
 	struct vmcb_control *c = &sv->vmcb->control;
@@ -304,6 +345,9 @@ static void translate_exit(struct svm_vcpu *sv, struct vcpu_exit *e)
 		/* with decode assists EXITINFO1 bit 63 says the GPR is valid (MOV, not CLTS/LMSW) */
 		e->cr.gpr = (info1 & BIT(63)) ? (info1 & 0xf) : CR_GPR_UNKNOWN;
 		break;
+	case SVM_EXIT_TASK_SWITCH:
+		translate_task_switch(c, e);
+		break;
 	case SVM_EXIT_EXCEPTION_BASE + 14:
 		e->reason = EXIT_PAGE_FAULT;
 		e->page_fault.linear = c->exit_info2;
@@ -336,34 +380,77 @@ static void translate_exit(struct svm_vcpu *sv, struct vcpu_exit *e)
 	}
 }
 
+/*
+ * With shadow paging every #PF of the guest is intercepted, so one can be
+ * in EXITINTINFO only if Tide injected it at this VMRUN. Bochs 2.7 leaves
+ * an earlier injected #PF there when the delivery of something else (an
+ * INT n) is cut short; it is dropped, and the guest, whose RIP is still at
+ * that instruction, runs it again.
+ */
+static bool stale_injected_pf(u64 exit_int_info, u64 injected)
+{
+	const u64 pf = SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | 14;
+	const u64 mask = SVM_EVENT_VALID | (7 << 8) | 0xff;
+
+	return shadow_paging && (exit_int_info & mask) == pf && (injected & mask) != pf;
+}
+
+/*
+ * With shadow paging the CPU's CR3 changes at Tide's hand only, so another
+ * one after an exit means that the CPU switched tasks on its own, ignoring
+ * the TASK_SWITCH intercept (QEMU's TCG does not implement it), and ran the
+ * guest on a CR3 taken from its TSS: the core stops the guest.
+ */
+static void cpu_switched_tasks(struct vmcb *vmcb, struct vcpu_exit *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->reason = EXIT_TASK_SWITCH;
+	e->task_switch.by_cpu = true;
+	e->task_switch.selector = vmcb->save.tr.selector;
+	e->hw_reason = vmcb->control.exit_code;
+	e->hw_qualification = vmcb->save.cr3;
+}
+
 static void svm_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 {
 	struct svm_vcpu *sv = v->arch;
 	struct vmcb *vmcb = sv->vmcb;
+	u64 injected, shadow_cr3 = 0;
 
 	if (shadow_paging) {
 		struct paging_regs hw;
 
 		shadow_hardware_regs(v, &hw);
+		shadow_cr3 = hw.cr3;
 		vmcb->save.cr0 = hw.cr0;
 		vmcb->save.cr3 = hw.cr3;
 		vmcb->save.cr4 = hw.cr4;
 		vmcb->save.efer = hw.efer | EFER_SVME;
+		/*
+		 * VMRUN loads CR2 from the VMCB (APM 15.5.1), but Bochs 2.7
+		 * keeps the CPU's own: load it too, so that a #PF Tide injects
+		 * shows its address there as well. Tide itself takes no #PF.
+		 */
+		asm volatile("mov %0, %%cr2" : : "r"(vmcb->save.cr2));
 	}
 	prepare_asid(v->guest, &vmcb->control);
 	vmcb->save.rax = v->gpr[GPR_RAX];
 	vmcb->save.rsp = v->gpr[GPR_RSP];
 	vmcb->control.clean_bits = 0; /* Tide edits the VMCB freely */
 
+	injected = vmcb->control.event_inject;
 	svm_enter(sv->vmcb_pa, v->gpr, host_vmcb_pa);
 
 	v->gpr[GPR_RAX] = vmcb->save.rax;
 	v->gpr[GPR_RSP] = vmcb->save.rsp;
 	vmcb->control.event_inject = 0;
 	/* an event cut short by this exit is delivered again on the next entry */
-	if (vmcb->control.exit_int_info & SVM_EVENT_VALID)
+	if ((vmcb->control.exit_int_info & SVM_EVENT_VALID) &&
+	    !stale_injected_pf(vmcb->control.exit_int_info, injected))
 		vmcb->control.event_inject = vmcb->control.exit_int_info;
 	translate_exit(sv, e);
+	if (shadow_paging && vmcb->save.cr3 != shadow_cr3)
+		cpu_switched_tasks(vmcb, e);
 }
 
 static u64 *reg_field(struct vmcb *vmcb, enum vcpu_reg r)
@@ -434,11 +521,87 @@ static void svm_inject(struct vcpu *v, enum vcpu_event_type type, u8 vector,
 		[EVENT_EXCEPTION] = SVM_EVENT_TYPE_EXCEPTION,
 		[EVENT_SOFTWARE] = SVM_EVENT_TYPE_SOFT,
 	};
-	u64 ev = vector | types[type] | SVM_EVENT_VALID;
+	u64 ev, pending = vmcb->control.event_inject;
 
+	/* an exception whose delivery the exit cut short meets the new one */
+	if (type == EVENT_EXCEPTION && (pending & SVM_EVENT_VALID) &&
+	    (pending & (7 << 8)) == SVM_EVENT_TYPE_EXCEPTION) {
+		int combined = exception_combine(pending & 0xff, vector);
+
+		if (combined < 0) {
+			guest_crash(v->guest, "triple fault (exception %u while delivering %u)",
+				    vector, (unsigned int)(pending & 0xff));
+			return;
+		}
+		if (combined == 8) {
+			vector = 8;
+			has_error = true;
+			error_code = 0;
+		}
+	}
+	ev = vector | types[type] | SVM_EVENT_VALID;
 	if (has_error)
 		ev |= SVM_EVENT_ERROR_VALID | ((u64)error_code << 32);
 	vmcb->control.event_inject = ev;
+}
+
+/* The event the last exit cut short is not delivered again (svm_vcpu_run). */
+static void svm_cancel_event(struct vcpu *v)
+{
+	((struct svm_vcpu *)v->arch)->vmcb->control.event_inject = 0;
+}
+
+static struct vmcb_segment *segment_field(struct vmcb *vmcb, enum vcpu_seg s)
+{
+	struct vmcb_save *save = &vmcb->save;
+
+	switch (s) {
+	case SEG_ES: return &save->es;
+	case SEG_CS: return &save->cs;
+	case SEG_SS: return &save->ss;
+	case SEG_DS: return &save->ds;
+	case SEG_FS: return &save->fs;
+	case SEG_GS: return &save->gs;
+	case SEG_LDTR: return &save->ldtr;
+	case SEG_TR: return &save->tr;
+	case SEG_GDTR: return &save->gdtr;
+	case SEG_IDTR: return &save->idtr;
+	default: return NULL;
+	}
+}
+
+/* The VMCB's attrib is the interface's packed layout already. */
+static void svm_get_segment(struct vcpu *v, enum vcpu_seg s, struct vcpu_segment *seg)
+{
+	struct vmcb_segment *f = segment_field(((struct svm_vcpu *)v->arch)->vmcb, s);
+
+	*seg = (struct vcpu_segment){ 0 };
+	if (!f)
+		return;
+	seg->base = f->base;
+	seg->limit = f->limit;
+	if (s != SEG_GDTR && s != SEG_IDTR) {
+		seg->selector = f->selector;
+		seg->attr = f->attrib;
+	}
+}
+
+static void svm_set_segment(struct vcpu *v, enum vcpu_seg s, const struct vcpu_segment *seg)
+{
+	struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	struct vmcb_segment *f = segment_field(vmcb, s);
+
+	if (!f)
+		return;
+	f->base = seg->base;
+	f->limit = seg->limit;
+	if (s != SEG_GDTR && s != SEG_IDTR) {
+		f->selector = seg->selector;
+		f->attrib = seg->attr & 0xfff;
+	}
+	/* VMRUN takes the CPL from the VMCB: it follows SS.DPL, as on VMX */
+	if (s == SEG_SS)
+		vmcb->save.cpl = (seg->attr >> SEG_ATTR_DPL_SHIFT) & 3;
 }
 
 const struct vcpu_ops svm_ops = {
@@ -456,5 +619,8 @@ const struct vcpu_ops svm_ops = {
 	.get_reg = svm_get_reg,
 	.set_reg = svm_set_reg,
 	.inject = svm_inject,
+	.cancel_event = svm_cancel_event,
+	.get_segment = svm_get_segment,
+	.set_segment = svm_set_segment,
 	.set_slice = NULL, /* no slice timer in SVM: the scheduler uses the LAPIC timer */
 };

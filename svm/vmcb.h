@@ -162,6 +162,12 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB size");
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID 0xffffffffu
 
+/* EXITINFO2 of SVM_EXIT_TASK_SWITCH (bits 31:0: the error code) */
+#define SVM_TASK_SWITCH_IRET BIT(36)
+#define SVM_TASK_SWITCH_JMP BIT(38)
+#define SVM_TASK_SWITCH_ERROR_VALID BIT(44)
+#define SVM_TASK_SWITCH_RF BIT(48)
+
 /* EVENTINJ */
 #define SVM_EVENT_VALID BIT(31)
 #define SVM_EVENT_ERROR_VALID BIT(11)

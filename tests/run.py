@@ -68,6 +68,10 @@ PROFILES = {
     "qemu-svm":       dict(kind="qemu-kernel", accel="tcg", cpu="EPYC"),
     "qemu-max":       dict(kind="qemu-kernel", accel="tcg", cpu="max"),
     "qemu-plain":     dict(kind="qemu-kernel", accel="tcg", cpu="qemu64,-svm"),
+    # SVM without nested paging: paging=auto picks shadow page tables. Only
+    # cases that name it run on it (not part of `all`).
+    "qemu-svm-nonpt": dict(kind="qemu-kernel", accel="tcg", cpu="EPYC,-npt",
+                           explicit=True),
     "qemu-kvm":       dict(kind="qemu-kernel", accel="kvm", cpu="host"),
     "qemu-grub-bios": dict(kind="qemu-iso", accel="tcg", cpu="EPYC", extra=10),
     "qemu-grub-uefi": dict(kind="qemu-iso", accel="tcg", cpu="EPYC",
@@ -80,7 +84,7 @@ HOST = "host"  # pseudo-profile of `run:` cases
 
 # Longest-first start order: shortens the wall time of a parallel run.
 START_ORDER = ["bochs-vmx", "bochs-svm", "qemu-grub-uefi", "qemu-grub-bios",
-               HOST, "qemu-svm", "qemu-max", "qemu-plain", "qemu-kvm"]
+               HOST, "qemu-svm", "qemu-svm-nonpt", "qemu-max", "qemu-plain", "qemu-kvm"]
 
 VERBOSE = os.environ.get("TIDE_TEST_VERBOSE", "") not in ("", "0")
 try:
@@ -233,8 +237,10 @@ class Case:
             if tok != "all" and not fnmatch.filter(PROFILES, tok):
                 raise CaseError(f"profiles: unknown profile '{tok}' (known: "
                                 f"{', '.join(PROFILES)})")
+        implicit = [n for n in PROFILES if not PROFILES[n].get("explicit")]
         for tok in includes:
-            names = list(PROFILES) if tok == "all" else fnmatch.filter(PROFILES, tok)
+            names = implicit if tok == "all" else \
+                [n for n in fnmatch.filter(PROFILES, tok) if n == tok or n in implicit]
             chosen += [n for n in names if n not in chosen]
         for tok in excludes:
             names = list(PROFILES) if tok == "all" else fnmatch.filter(PROFILES, tok)

@@ -58,6 +58,63 @@ def field(log, key):
 
 GUESTS = 4
 GUEST_MIB = 64
+SWITCHES = 4000
+
+
+def asguest_figures(log):
+    phases = re.search(r"asguest: phases took (\d+) ticks", log)
+    loop = re.search(r"switch loop: \d+ switches among \d+ spaces, (\d+) ticks per switch", log)
+    if not phases or (SWITCHES and not loop):
+        sys.exit("bench: asguest printed no timings")
+    return int(phases.group(1)), int(loop.group(1)) if loop else 0
+
+
+def shadow_paging():
+    """Shadow page tables vs NPT vs bare, on the address-space guest and memhog."""
+    rows = []
+    for spaces in (4, 8):
+        args = f"switches={SWITCHES} spaces={spaces}"
+        bare = asguest_figures(run(f"asguest-bare-{spaces}", "build/guest/asguest.elf", args))
+        npt = asguest_figures(run(f"asguest-npt-{spaces}", "build/tide.elf32",
+                                  "poweroff=qemu paging=tdp",
+                                  f"build/guest/asguest.elf mem=32M -- {args}"))
+        shadow_log = run(f"asguest-shadow-{spaces}", "build/tide.elf32",
+                         "poweroff=qemu paging=shadow shadow_roots=4",
+                         f"build/guest/asguest.elf mem=32M -- {args}")
+        shadow = asguest_figures(shadow_log)
+        # the same run without the loop: the difference is the loop's
+        base_log = run(f"asguest-shadow-noloop-{spaces}", "build/tide.elf32",
+                       "poweroff=qemu paging=shadow shadow_roots=4",
+                       "build/guest/asguest.elf mem=32M")
+        d = {k: field(shadow_log, k) - field(base_log, k)
+             for k in ("exits", "cr3_loads", "root_hits")}
+        if spaces == 4:
+            rows.append(("asguest phases, ticks: shadow / NPT / bare",
+                         f"{shadow[0] / bare[0]:.1f}x/{npt[0] / bare[0]:.1f}x",
+                         f"{shadow[0]} / {npt[0]} / {bare[0]} ticks"))
+            rows.append(("asguest phases: shadow root-cache hit rate (4 cached roots)",
+                         f"{field(base_log, 'root_hits') / field(base_log, 'cr3_loads'):.2f}",
+                         f"{field(base_log, 'root_hits')} hits in "
+                         f"{field(base_log, 'cr3_loads')} CR3 loads, 32 address spaces"))
+        rows.append((f"CR3 switch among {spaces} spaces, ticks: shadow / NPT / bare",
+                     f"{shadow[1]}/{npt[1]}/{bare[1]}",
+                     f"{SWITCHES} switches, each with one read"))
+        rows.append((f"exits per CR3 switch among {spaces} spaces (shadow)",
+                     f"{d['exits'] / SWITCHES:.2f}",
+                     f"root-cache hit rate {d['root_hits'] / max(d['cr3_loads'], 1):.2f} "
+                     f"({d['root_hits']} of {d['cr3_loads']})"))
+    # memhog: guest paging off, so the shadow is the identity map
+    memhog = f"build/guest/memhog.elf mem=256M -- mib={MIB} passes={PASSES}"
+    bare = passes(run("memhog-bare", "build/guest/memhog.elf", f"mib={MIB} passes={PASSES}"))
+    for paging in ("tdp", "shadow"):
+        log = run(f"memhog-{paging}", "build/tide.elf32",
+                  f"poweroff=qemu stage2_huge=off paging={paging}", memhog)
+        p = passes(log)
+        rows.append((f"memhog time / bare, 4 KiB pages, paging={paging}",
+                     f"{sum(p) / sum(bare):.3f}",
+                     f"{sum(p)} vs {sum(bare)} ticks; first pass {p[0]}, "
+                     f"{field(log, 'exits')} exits"))
+    return rows
 
 
 def hint_experiment():
@@ -176,6 +233,7 @@ def main():
                          "swap-out includes zero checks and the TLB flush"))
 
     rows += hint_experiment()
+    rows += shadow_paging()
 
     width = max(len(r[0]) for r in rows)
     lines = [f"Tide benchmark (QEMU TCG -cpu EPYC, -icount shift=0: ticks = instructions)",

@@ -32,6 +32,7 @@ enum vmcs_field {
 	VMCS_LINK_POINTER = 0x2800,
 	GUEST_IA32_PAT = 0x2804,
 	GUEST_IA32_EFER = 0x2806,
+	GUEST_PDPTE0 = 0x280a, /* to 3: every other encoding */
 	HOST_IA32_PAT = 0x2c00,
 	HOST_IA32_EFER = 0x2c02,
 	/* 32-bit */
@@ -191,6 +192,7 @@ enum vmcs_field {
 #define VMX_EXIT_TRIPLE_FAULT 2
 #define VMX_EXIT_INIT 3
 #define VMX_EXIT_SIPI 4
+#define VMX_EXIT_TASK_SWITCH 9
 #define VMX_EXIT_CPUID 10
 #define VMX_EXIT_HLT 12
 #define VMX_EXIT_INVD 13
@@ -220,6 +222,8 @@ enum vmcs_field {
 #define INTR_TYPE_EXTERNAL (0 << 8)
 #define INTR_TYPE_NMI (2 << 8)
 #define INTR_TYPE_HW_EXCEPTION (3 << 8)
+#define INTR_TYPE_SW_INTERRUPT (4 << 8)
+#define INTR_TYPE_PRIV_SW_EXCEPTION (5 << 8)
 #define INTR_TYPE_SW_EXCEPTION (6 << 8)
 
 /* control-register access exit qualification (SDM vol. 3C, table 28-3) */
@@ -230,6 +234,13 @@ enum vmcs_field {
 #define CR_ACCESS_MOV_FROM 1
 #define CR_ACCESS_CLTS 2
 #define CR_ACCESS_LMSW 3
+
+/* task-switch exit qualification (SDM vol. 3C, table 28-2) */
+#define TS_QUAL_SELECTOR(q) ((q) & 0xffff)
+#define TS_QUAL_SOURCE(q) (((q) >> 30) & 3) /* = enum task_switch_source */
+
+/* segment access rights: the descriptor's bits 40-47 and 52-55, then "unusable" */
+#define AR_UNUSABLE BIT(16)
 
 static inline int vmcs_write(enum vmcs_field f, u64 v)
 {

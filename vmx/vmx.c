@@ -50,7 +50,6 @@ struct vmx_vcpu {
 	bool launched;
 	u64 cr0_fixed_mask; /* guest CR0 bits owned by Tide (shadowed), TDP only */
 	u64 cr2; /* the guest's CR2: not in the VMCS, switched around entries */
-	bool pending_shutdown; /* an injected fault became a triple fault */
 };
 
 struct vmx_caps {
@@ -471,7 +470,6 @@ static void vmx_vcpu_reset_protected(struct vcpu *v, u64 rip)
 		vmcs_write(GUEST_CR3, 0);
 	}
 	vv->cr2 = 0;
-	vv->pending_shutdown = false;
 	vmcs_write(GUEST_DR7, 0x400);
 	vmcs_write(GUEST_RSP, 0);
 	vmcs_write(GUEST_RIP, rip);
@@ -603,6 +601,37 @@ static void translate_cr_access(struct vcpu_exit *e, u64 qual, u64 next)
 	e->next_rip = next;
 }
 
+/*
+ * A task switch (always an exit): the qualification gives the new TSS and
+ * the source, in the core's numbering. RIP is at the instruction (CALL,
+ * IRET, JMP, INT n, INT3, INTO: then the instruction length is valid) or
+ * where the event struck. An event that reached a task gate in the IDT is in
+ * the IDT-vectoring information, and is delivered again unless the core
+ * cancels it.
+ */
+static void translate_task_switch(struct vcpu_exit *e, u64 qual, u64 next)
+{
+	u32 idt = vmcs_read(IDT_VECTORING_INFO);
+	u32 type = idt & INTR_INFO_TYPE_MASK;
+
+	e->reason = EXIT_TASK_SWITCH;
+	e->task_switch.selector = TS_QUAL_SELECTOR(qual);
+	e->task_switch.source = TS_QUAL_SOURCE(qual);
+	if (e->task_switch.source != TASK_SWITCH_GATE) {
+		e->task_switch.after_insn = true;
+	} else if (idt & INTR_INFO_VALID) {
+		e->task_switch.vector = idt & INTR_INFO_VECTOR_MASK;
+		e->task_switch.after_insn = type == INTR_TYPE_SW_INTERRUPT ||
+					    type == INTR_TYPE_PRIV_SW_EXCEPTION ||
+					    type == INTR_TYPE_SW_EXCEPTION;
+		e->task_switch.has_error = idt & INTR_INFO_ERROR_VALID;
+		if (e->task_switch.has_error)
+			e->task_switch.error_code = vmcs_read(IDT_VECTORING_ERROR_CODE);
+	}
+	if (e->task_switch.after_insn)
+		e->next_rip = next;
+}
+
 static void translate_exit(struct vcpu_exit *e)
 {
 	u32 reason = vmcs_read(VM_EXIT_REASON);
@@ -665,6 +694,9 @@ static void translate_exit(struct vcpu_exit *e)
 	case VMX_EXIT_CR_ACCESS:
 		translate_cr_access(e, qual, next);
 		break;
+	case VMX_EXIT_TASK_SWITCH:
+		translate_task_switch(e, qual, next);
+		break;
 	case VMX_EXIT_VMCLEAR ... VMX_EXIT_VMXON:
 	case VMX_EXIT_INVEPT:
 	case VMX_EXIT_INVVPID:
@@ -708,13 +740,6 @@ static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 	u32 idt;
 
 	vmcs_load(vv);
-	if (vv->pending_shutdown) {
-		/* vmx_inject turned a fault into a triple fault */
-		memset(e, 0, sizeof(*e));
-		e->reason = EXIT_SHUTDOWN;
-		e->hw_reason = VMX_EXIT_TRIPLE_FAULT;
-		return;
-	}
 	load_soft_msrs(v);
 	if (shadow_paging)
 		load_shadow_paging(v);
@@ -838,6 +863,24 @@ static u64 vmx_get_reg(struct vcpu *v, enum vcpu_reg r)
 	}
 }
 
+/*
+ * With EPT and PAE paging, VM entry loads the PDPTEs from the VMCS, not from
+ * CR3: a CR3 that Tide loads (a task switch) needs them read, as the CPU
+ * reads them at MOV to CR3 (the core has checked them).
+ */
+static void load_pdptes(struct vcpu *v, u64 cr3)
+{
+	u64 pdpte[4] = { 0 };
+
+	if (!(vmx_get_reg(v, VCPU_CR0) & X86_CR0_PG) || !(vmx_get_reg(v, VCPU_CR4) & X86_CR4_PAE) ||
+	    (vmx_get_reg(v, VCPU_EFER) & EFER_LMA))
+		return;
+	if (guest_copy_from(v->guest, pdpte, cr3 & 0xffffffe0UL, sizeof(pdpte)))
+		memset(pdpte, 0, sizeof(pdpte));
+	for (int i = 0; i < 4; i++)
+		vmcs_write(GUEST_PDPTE0 + 2 * i, pdpte[i]);
+}
+
 static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 {
 	u64 *soft = soft_msr(v, r);
@@ -866,39 +909,34 @@ static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 
 		vmcs_write(GUEST_IA32_EFER, val);
 		vmcs_write(VM_ENTRY_CONTROLS, entry | ((val & EFER_LMA) ? ENTRY_IA32E_MODE_GUEST : 0));
+	} else if (r == VCPU_CR3) {
+		vmcs_write(GUEST_CR3, val);
+		load_pdptes(v, val);
 	} else if (reg_fields[r]) {
 		vmcs_write(reg_fields[r], val);
 	}
 }
 
-static bool contributory(u8 vector)
-{
-	return vector == 0 || (vector >= 10 && vector <= 13); /* #DE, #TS, #NP, #SS, #GP */
-}
-
 /*
  * An exception injected while the entry already holds one to deliver again
- * (cut short by the exit, e.g. a #PF met pushing its frame) combines with
- * it as on the CPU (SDM vol. 3A, table 6-5): #PF or contributory after #PF,
- * contributory after contributory make a #DF, and either after a #DF a
- * triple fault. Otherwise the new one replaces it: a fault comes back when
- * the instruction runs again, and Tide injects no interrupts.
+ * (cut short by the exit, e.g. a #PF met pushing its frame) combines with it
+ * as on the CPU (exception_combine); a triple fault stops the guest.
  */
-static bool combine_exceptions(struct vmx_vcpu *vv, u8 *vector, bool *has_error, u32 *error_code)
+static bool combine_exceptions(struct vcpu *v, u8 *vector, bool *has_error, u32 *error_code)
 {
 	u32 pending = vmcs_read(VM_ENTRY_INTR_INFO);
-	u8 first = pending & INTR_INFO_VECTOR_MASK;
-	bool second_serious = contributory(*vector) || *vector == VECTOR_PF;
+	int combined;
 
-	if (!(pending & INTR_INFO_VALID) ||
-	    (pending & INTR_INFO_TYPE_MASK) != INTR_TYPE_HW_EXCEPTION || !second_serious)
+	if (!(pending & INTR_INFO_VALID) || (pending & INTR_INFO_TYPE_MASK) != INTR_TYPE_HW_EXCEPTION)
 		return true;
-	if (first == VECTOR_DF) {
-		vv->pending_shutdown = true;
+	combined = exception_combine(pending & INTR_INFO_VECTOR_MASK, *vector);
+	if (combined < 0) {
 		vmcs_write(VM_ENTRY_INTR_INFO, 0);
+		guest_crash(v->guest, "triple fault (exception %u while delivering %u)", *vector,
+			    pending & INTR_INFO_VECTOR_MASK);
 		return false;
 	}
-	if (first == VECTOR_PF || (contributory(first) && contributory(*vector))) {
+	if (combined == VECTOR_DF) {
 		*vector = VECTOR_DF;
 		*has_error = true;
 		*error_code = 0;
@@ -918,7 +956,7 @@ static void vmx_inject(struct vcpu *v, enum vcpu_event_type type, u8 vector, boo
 	u32 info;
 
 	vmcs_load(v->arch);
-	if (type == EVENT_EXCEPTION && !combine_exceptions(v->arch, &vector, &has_error, &error_code))
+	if (type == EVENT_EXCEPTION && !combine_exceptions(v, &vector, &has_error, &error_code))
 		return;
 	info = vector | types[type] | INTR_INFO_VALID;
 	if (has_error) {
@@ -926,6 +964,68 @@ static void vmx_inject(struct vcpu *v, enum vcpu_event_type type, u8 vector, boo
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
 	}
 	vmcs_write(VM_ENTRY_INTR_INFO, info);
+}
+
+/* The event the last exit cut short is not delivered again (vmx_vcpu_run). */
+static void vmx_cancel_event(struct vcpu *v)
+{
+	vmcs_load(v->arch);
+	vmcs_write(VM_ENTRY_INTR_INFO, 0);
+}
+
+/* Selector, base, limit and access rights fields are laid out in step from ES. */
+static const enum vmcs_field segment_selector[NR_VCPU_SEGS] = {
+	[SEG_ES] = GUEST_ES_SELECTOR, [SEG_CS] = GUEST_CS_SELECTOR,
+	[SEG_SS] = GUEST_SS_SELECTOR, [SEG_DS] = GUEST_DS_SELECTOR,
+	[SEG_FS] = GUEST_FS_SELECTOR, [SEG_GS] = GUEST_GS_SELECTOR,
+	[SEG_LDTR] = GUEST_LDTR_SELECTOR, [SEG_TR] = GUEST_TR_SELECTOR,
+};
+
+/*
+ * The interface packs the attributes as SVM does (descriptor bits 40-47,
+ * then 52-55); VMX's access rights keep them apart (bits 0-7, 12-15) and
+ * mark a null-loaded register unusable, where the interface clears P.
+ */
+static void vmx_get_segment(struct vcpu *v, enum vcpu_seg s, struct vcpu_segment *seg)
+{
+	u32 off, ar;
+
+	vmcs_load(v->arch);
+	*seg = (struct vcpu_segment){ 0 };
+	if (s == SEG_GDTR || s == SEG_IDTR) {
+		seg->base = vmcs_read(s == SEG_GDTR ? GUEST_GDTR_BASE : GUEST_IDTR_BASE);
+		seg->limit = vmcs_read(s == SEG_GDTR ? GUEST_GDTR_LIMIT : GUEST_IDTR_LIMIT);
+		return;
+	}
+	if (s >= NR_VCPU_SEGS || !segment_selector[s])
+		return;
+	off = segment_selector[s] - GUEST_ES_SELECTOR;
+	ar = vmcs_read(GUEST_ES_AR + off);
+	seg->selector = vmcs_read(segment_selector[s]);
+	seg->base = vmcs_read(GUEST_ES_BASE + off);
+	seg->limit = vmcs_read(GUEST_ES_LIMIT + off);
+	seg->attr = (ar & AR_UNUSABLE) ? 0 : (ar & 0xff) | ((ar >> 4) & 0xf00);
+}
+
+/* Setting SS sets the CPL too: VMX takes it from SS.DPL. */
+static void vmx_set_segment(struct vcpu *v, enum vcpu_seg s, const struct vcpu_segment *seg)
+{
+	u32 off;
+
+	vmcs_load(v->arch);
+	if (s == SEG_GDTR || s == SEG_IDTR) {
+		vmcs_write(s == SEG_GDTR ? GUEST_GDTR_BASE : GUEST_IDTR_BASE, seg->base);
+		vmcs_write(s == SEG_GDTR ? GUEST_GDTR_LIMIT : GUEST_IDTR_LIMIT, seg->limit);
+		return;
+	}
+	if (s >= NR_VCPU_SEGS || !segment_selector[s])
+		return;
+	off = segment_selector[s] - GUEST_ES_SELECTOR;
+	vmcs_write(segment_selector[s], seg->selector);
+	vmcs_write(GUEST_ES_BASE + off, seg->base);
+	vmcs_write(GUEST_ES_LIMIT + off, seg->limit);
+	vmcs_write(GUEST_ES_AR + off, (seg->attr & SEG_ATTR_P) ?
+		   (seg->attr & 0xff) | ((seg->attr & 0xf00) << 4) : AR_UNUSABLE);
 }
 
 static void vmx_set_slice(struct vcpu *v, u64 us)
@@ -962,5 +1062,8 @@ const struct vcpu_ops vmx_ops = {
 	.get_reg = vmx_get_reg,
 	.set_reg = vmx_set_reg,
 	.inject = vmx_inject,
+	.cancel_event = vmx_cancel_event,
+	.get_segment = vmx_get_segment,
+	.set_segment = vmx_set_segment,
 	.set_slice = vmx_set_slice,
 };

@@ -29,6 +29,7 @@
  */
 #include "guest/lib/cmdline.h"
 #include "guest/lib/cpu.h"
+#include "guest/lib/div64.h"
 #include "guest/lib/exit.h"
 #include "guest/lib/guest.h"
 #include "guest/lib/multiboot.h"
@@ -650,11 +651,35 @@ static void setup(void)
 		shared_map[j] = NOFRAME;
 }
 
+/*
+ * switches=N spaces=K (make bench): after the phases, N CR3 switches
+ * round-robin over K spaces, each followed by one read in the window; the
+ * ticks per switch measure what an address-space switch costs (with shadow
+ * paging: a cached shadow root or a rebuilt one).
+ */
+static void switch_loop(u32 n, u32 k)
+{
+	u64 t0 = rdtsc();
+	u32 sum = 0;
+
+	for (u32 i = 0; i < n; i++) {
+		switch_to((int)(i % k));
+		sum += *(volatile u32 *)(WIN_BASE + ((i / k) % WIN_PAGES) * 4096);
+	}
+	printf("asguest: switch loop: %u switches among %u spaces, %llu ticks per switch "
+	       "(sum %x)\n", n, k, div_u64(rdtsc() - t0, n), sum);
+}
+
 int guest_main(u32 magic __unused, u32 mbi __unused)
 {
-	static const char *const known[] = { NULL };
+	static const char *const known[] = { "switches", "spaces", NULL };
+	u64 switches = 0, spaces = 4, t0;
 
-	cmdline_check(known);
+	if (cmdline_check(known) || cmdline_u64("switches", &switches) < 0 ||
+	    cmdline_u64("spaces", &spaces) < 0 || !spaces || spaces > NSPACES) {
+		printf("asguest: usage: [switches=N] [spaces=1..%d]\n", NSPACES);
+		return EXIT_USAGE;
+	}
 	if ((u32)_end > POOL_BASE || !mb_range_is_ram(POOL_BASE, POOL_SIZE)) {
 		printf("asguest: error: need RAM at 4-8 MiB above the image\n");
 		return EXIT_USAGE;
@@ -668,6 +693,7 @@ int guest_main(u32 magic __unused, u32 mbi __unused)
 	write_cr4(read_cr4() | CR4_PAE);
 	write_cr0(read_cr0() | CR0_PG | CR0_WP);
 
+	t0 = rdtsc();
 	run_phase("switch", phase_switch);
 	run_phase("remap-invlpg", phase_remap);
 	run_phase("unmap-cr3", phase_unmap_cr3);
@@ -677,6 +703,9 @@ int guest_main(u32 magic __unused, u32 mbi __unused)
 	run_phase("readonly-invlpg", phase_readonly_invlpg);
 	run_phase("readonly-cr3", phase_readonly_cr3);
 	run_phase("final", phase_final);
+	printf("asguest: phases took %llu ticks\n", rdtsc() - t0);
+	if (switches)
+		switch_loop((u32)switches, (u32)spaces);
 
 	write_cr0(read_cr0() & ~(CR0_PG | CR0_WP));
 	write_cr4(read_cr4() & ~CR4_PAE);
