@@ -4,7 +4,8 @@
  * the TASK_SWITCH intercept; VMX: always) before the CPU has changed
  * anything, after it has checked what it checks first (VMX: the gate, the
  * TSS selector and descriptor, SDM vol. 3C 26.4.2; AMD and Bochs: the
- * privilege and busy checks). Tide does the whole switch, checks included:
+ * privilege and busy checks; QEMU's TCG does not intercept at all, see
+ * docs/guests.md). Tide does the whole switch, checks included:
  *
  *   1. the new TSS descriptor: in the GDT, a 32-bit TSS, DPL (JMP, CALL),
  *      present, available (busy for IRET), limit >= 0x67;
