@@ -4,7 +4,8 @@
  * the TASK_SWITCH intercept; VMX: always) before the CPU has changed
  * anything, after it has checked what it checks first (VMX: the gate, the
  * TSS selector and descriptor, SDM vol. 3C 26.4.2; AMD and Bochs: the
- * privilege and busy checks). Tide does the whole switch, checks included:
+ * privilege and busy checks; QEMU's TCG does not intercept at all, see
+ * docs/guests.md). Tide does the whole switch, checks included:
  *
  *   1. the new TSS descriptor: in the GDT, a 32-bit TSS, DPL (JMP, CALL),
  *      present, available (busy for IRET), limit >= 0x67;
@@ -143,12 +144,12 @@ static int linear_access(struct task_switch *ts, u32 la, void *buf, u32 len, boo
 			err = write ? guest_copy_to(v->guest, t.gpa, p, chunk) :
 				      guest_copy_from(v->guest, p, t.gpa, chunk);
 		if (err == -EAGAIN) {
-			guest_memory_error(v, t.gpa, err); /* waits for a frame, then retries */
+			guest_memory_error(v, 0, err); /* waits for a frame, then retries */
 			return STOP;
 		}
 		if (err) {
-			guest_crash(v->guest, "task switch: linear %#x (gpa %#lx) is not in its RAM (%d)",
-				    la, t.gpa, err);
+			guest_crash(v->guest, "task switch: guest memory at linear %#x cannot be "
+					      "reached (%d)", la, err);
 			return STOP;
 		}
 		la += chunk;
@@ -376,7 +377,7 @@ static int check_new_tss(struct task_switch *ts)
 {
 	bool iret = ts->source == TASK_SWITCH_IRET;
 	u8 bad_sel = iret ? VECTOR_TS : VECTOR_GP;
-	u16 attr;
+	u16 attr, type;
 	u32 la;
 	int r;
 
@@ -386,12 +387,13 @@ static int check_new_tss(struct task_switch *ts)
 	if (r)
 		return r > 0 ? fault_sel(ts, bad_sel, ts->sel) : STOP;
 	attr = desc_attr(ts->desc);
-	if ((attr & SEG_ATTR_S) || ((attr & SEG_ATTR_TYPE) & ~TYPE_TSS_BUSY_BIT) != TYPE_TSS32_AVAILABLE) {
-		if (!(attr & SEG_ATTR_S) && ((attr & SEG_ATTR_TYPE) & ~TYPE_TSS_BUSY_BIT) == 1)
-			return unsupported(ts, "a 16-bit TSS");
+	type = attr & (SEG_ATTR_S | SEG_ATTR_TYPE) & ~TYPE_TSS_BUSY_BIT;
+	if (type == 1) /* a 16-bit TSS, available or busy */
+		return unsupported(ts, "a 16-bit TSS");
+	if (type != TYPE_TSS32_AVAILABLE)
 		return fault_sel(ts, bad_sel, ts->sel);
-	}
-	if ((ts->source == TASK_SWITCH_JMP || ts->source == TASK_SWITCH_CALL) && check_privilege(ts))
+	if (ts->source != TASK_SWITCH_IRET && ts->source != TASK_SWITCH_GATE &&
+	    check_privilege(ts))
 		return STOP;
 	if (!(attr & SEG_ATTR_P))
 		return fault_sel(ts, VECTOR_NP, ts->sel);
@@ -676,10 +678,9 @@ void handle_task_switch(struct vcpu *v, const struct vcpu_exit *e)
 	};
 
 	if (e->task_switch.by_cpu) {
-		guest_crash(v->guest, "the CPU switched to task %#x itself, ignoring the task-switch "
-				      "intercept (QEMU's TCG does), and ran it on CR3 %#lx from its "
-				      "TSS: shadow paging cannot go on",
-			    ts.sel, e->hw_qualification);
+		guest_crash(v->guest, "the CPU switched to task %#x itself, ignoring the "
+			    "task-switch intercept (QEMU's TCG does), and ran it on CR3 %#lx from "
+			    "its TSS: shadow paging cannot go on", ts.sel, e->hw_qualification);
 		return;
 	}
 	if (!(vcpu_get(v, VCPU_CR0) & X86_CR0_PE) || (vcpu_get(v, VCPU_EFER) & EFER_LMA)) {
@@ -694,7 +695,8 @@ void handle_task_switch(struct vcpu *v, const struct vcpu_exit *e)
 	if (commit(&ts)) {
 		/* prepare_writes made every page resident: only a bug gets here */
 		if (v->guest->state != GUEST_STOPPED)
-			guest_crash(v->guest, "task switch to %#x failed after its commit point", ts.sel);
+			guest_crash(v->guest, "task switch to %#x failed after its commit point",
+				    ts.sel);
 		return;
 	}
 	if (load_new_task(&ts))

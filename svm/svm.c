@@ -276,9 +276,10 @@ static void translate_task_switch(const struct vmcb_control *c, struct vcpu_exit
 	} else if (event & SVM_EVENT_VALID) {
 		e->task_switch.source = TASK_SWITCH_GATE;
 		e->task_switch.vector = vector;
-		/* INT n, and INT3/INTO (reported as exceptions 3 and 4): after the instruction */
+		/* INT n, and INT3/INTO (exceptions 3 and 4 here): after the instruction */
 		e->task_switch.after_insn = type == SVM_EVENT_TYPE_SOFT ||
-					    (type == SVM_EVENT_TYPE_EXCEPTION && (vector == 3 || vector == 4));
+					    (type == SVM_EVENT_TYPE_EXCEPTION &&
+					     (vector == 3 || vector == 4));
 		e->task_switch.has_error = info2 & SVM_TASK_SWITCH_ERROR_VALID;
 		e->task_switch.error_code = (u32)info2;
 	} else {

@@ -41,6 +41,7 @@ const char guest_name[] = "asguest";
 
 #define PTE_P (1u << 0)
 #define PTE_RW (1u << 1)
+#define PTE_U (1u << 2)
 #define PTE_A (1u << 5)
 #define PTE_D (1u << 6)
 #define PTE_PS (1u << 7)
@@ -568,6 +569,38 @@ static void phase_readonly_cr3(void)
 	}
 }
 
+#define CR4_SMAP (1u << 21)
+
+/*
+ * SMAP, if the CPU has it: window page 0 of space 0 made a user page (U in
+ * its PDE and PTE); with CR4.SMAP, supervisor reads and writes of it fault
+ * (P, and W for the write) unless EFLAGS.AC is set (STAC), as on the CPU.
+ */
+static void phase_smap(void)
+{
+	u32 pde = entry_low(&pd_win[0][0]), pte = entry_low(&pt_win[0][0]), v;
+	int f = map[0][0];
+
+	if (!(cpuid(7, 0).ebx & (1u << 20)))
+		return; /* no SMAP: nothing to check */
+	switch_to(0);
+	set_entry(&pd_win[0][0], pde | PTE_U);
+	set_entry(&pt_win[0][0], pte | PTE_U);
+	flush_cr3();
+	write_cr4(read_cr4() | CR4_SMAP);
+	expect_pf(WIN_BASE, rd(WIN_BASE, &v), PTE_P, "SMAP read of a user page");
+	expect_pf(WIN_BASE, wr(WIN_BASE, 0), PTE_P | PTE_RW, "SMAP write of a user page");
+	asm volatile(".byte 0x0f, 0x01, 0xcb" ::: "memory"); /* stac */
+	expect_ok(WIN_BASE, rd(WIN_BASE, &v), "read of a user page with EFLAGS.AC");
+	asm volatile(".byte 0x0f, 0x01, 0xca" ::: "memory"); /* clac */
+	write_cr4(read_cr4() & ~CR4_SMAP);
+	expect_ok(WIN_BASE, rd(WIN_BASE, &v), "read of a user page, SMAP off");
+	set_entry(&pd_win[0][0], pde);
+	set_entry(&pt_win[0][0], pte);
+	flush_cr3();
+	check_page(WIN_BASE, f, 0);
+}
+
 /* Every space once more, then every frame's contents through the identity map. */
 static void phase_final(void)
 {
@@ -702,6 +735,7 @@ int guest_main(u32 magic __unused, u32 mbi __unused)
 	run_phase("alias", phase_alias);
 	run_phase("readonly-invlpg", phase_readonly_invlpg);
 	run_phase("readonly-cr3", phase_readonly_cr3);
+	run_phase("smap", phase_smap);
 	run_phase("final", phase_final);
 	printf("asguest: phases took %llu ticks\n", rdtsc() - t0);
 	if (switches)

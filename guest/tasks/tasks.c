@@ -119,7 +119,8 @@ static u32 pd0[1024] __aligned(4096), pd1[1024] __aligned(4096);
 static u32 pt0[1024] __aligned(4096), pt1[1024] __aligned(4096);
 static u32 frame_x[1024] __aligned(4096), frame_y[1024] __aligned(4096);
 static u64 pdpt0[4] __aligned(32), pdpt1[4] __aligned(32);
-static u64 pd_ident[512] __aligned(4096), pd_win0[512] __aligned(4096), pd_win1[512] __aligned(4096);
+static u64 pd_ident[512] __aligned(4096);
+static u64 pd_win0[512] __aligned(4096), pd_win1[512] __aligned(4096);
 static u64 pt_win0[512] __aligned(4096), pt_win1[512] __aligned(4096);
 
 /* shared with tasks_asm.asm */
