@@ -13,7 +13,7 @@ static int choose_paging(void)
 {
 	if (options.paging == PAGING_TDP && !boot_cpu.tdp) {
 		pr_err("tide: paging=tdp, but the CPU has no %s\n",
-		       boot_cpu.virt == VIRT_SVM ? "NPT" : "EPT");
+		       boot_cpu.virt == VIRT_SVM ? "NPT" : "EPT with unrestricted guest");
 		return -ENODEV;
 	}
 	shadow_paging = options.paging == PAGING_SHADOW ||

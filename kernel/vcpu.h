@@ -134,6 +134,12 @@ struct vcpu_exit {
 		struct {
 			u64 linear; /* the faulting linear address (CR2) */
 			u32 error_code; /* as the CPU pushed it for the shadow tables */
+			/*
+			 * The fault came while the CPU delivered an event (to
+			 * be delivered again): the access is not the
+			 * instruction at RIP.
+			 */
+			bool delivering;
 		} page_fault;
 		struct {
 			u16 selector; /* of the new TSS */

@@ -87,8 +87,6 @@ void guest_memory_error(struct vcpu *v, u64 gpa, int err)
 {
 	struct guest *g = v->guest;
 
-	if (err != -EAGAIN)
-		g->memory_waits = 0;
 	if (err == -EFAULT) {
 		handle_mmio(v, gpa);
 	} else if (err == -EAGAIN) {
@@ -106,7 +104,17 @@ void guest_memory_error(struct vcpu *v, u64 gpa, int err)
 
 static void handle_stage2_fault(struct vcpu *v, const struct vcpu_exit *e)
 {
-	guest_memory_error(v, e->fault.gpa, stage2_fault(v->guest, e->fault.gpa, e->fault.access));
+	struct guest *g = v->guest;
+	u64 gained = guest_frames_gained(g);
+	int err = stage2_fault(g, e->fault.gpa, e->fault.access);
+
+	/*
+	 * Only a frame gained ends a wait: a sampled page coming back or a
+	 * first write is no progress for a guest that needs a new frame.
+	 */
+	if (guest_frames_gained(g) != gained)
+		g->memory_waits = 0;
+	guest_memory_error(v, e->fault.gpa, err);
 }
 
 static void handle_msr(struct vcpu *v, const struct vcpu_exit *e)
@@ -175,8 +183,23 @@ static void handle_cr_write(struct vcpu *v, const struct vcpu_exit *e)
 		vcpu_set(v, VCPU_RIP, vcpu_get(v, VCPU_RIP) + insn.length);
 		return;
 	}
+	if (gpr < 0 && insn.length && insn.map == X86_MAP_0F && insn.opcode == 0x01 &&
+	    X86_MODRM_REG(insn.modrm) == 6 && X86_MODRM_MOD(insn.modrm) == 3) {
+		/* LMSW r16: CR0 bits 3:0; PE can be set, never cleared */
+		u64 cr0 = vcpu_get(v, VCPU_CR0);
+		u64 src = v->gpr[X86_MODRM_RM(insn.modrm) | ((insn.rex & X86_REX_B) ? 8 : 0)];
+
+		value = (cr0 & ~0xeUL) | (src & 0xf) | (cr0 & X86_CR0_PE);
+		if (!guest_cr_write_valid(v, 0, value))
+			return inject_gp(v);
+		write_cr0_cr4(v, 0, value);
+		vcpu_set(v, VCPU_RIP, vcpu_get(v, VCPU_RIP) + insn.length);
+		return;
+	}
 	if (gpr < 0) {
-		guest_crash(v->guest, "cannot decode its control register write (CR%u)", cr);
+		guest_crash(v->guest, "cannot decode its control register write (CR%u)%s", cr,
+			    insn.map == X86_MAP_0F && insn.opcode == 0x01 ?
+				    ": LMSW from memory is not emulated" : "");
 		return;
 	}
 	value = v->gpr[gpr];
@@ -273,7 +296,8 @@ void handle_exit(struct vcpu *v, const struct vcpu_exit *e)
 	case EXIT_PAGE_FAULT: {
 		u64 start = rdtsc();
 
-		shadow_page_fault(v, e->page_fault.linear, e->page_fault.error_code);
+		shadow_page_fault(v, e->page_fault.linear, e->page_fault.error_code,
+				  e->page_fault.delivering);
 		hist_add(HIST_STAGE2_FAULT, rdtsc() - start);
 		break;
 	}

@@ -541,7 +541,8 @@ void shadow_guest_wrote(struct guest *g, u64 gpa, u64 len)
  * else (or a flood of writes) stops the shadowing of that table instead,
  * and the guest runs the instruction again.
  */
-static void page_table_write(struct shadow_vcpu *sv, struct vcpu *v, const struct guest_translation *t)
+static void page_table_write(struct shadow_vcpu *sv, struct vcpu *v,
+			     const struct guest_translation *t, bool delivering)
 {
 	struct guest *g = v->guest;
 	u64 gpa = t->gpa, gfn = gpa & ~(PAGE_SIZE - 1), value = 0;
@@ -550,7 +551,8 @@ static void page_table_write(struct shadow_vcpu *sv, struct vcpu *v, const struc
 	void *p;
 	int err;
 
-	if (!guest_decode_current(v, &insn) &&
+	/* the CPU pushing an event's frame is no instruction to emulate */
+	if (!delivering && !guest_decode_current(v, &insn) &&
 	    (insn.mmio.kind == X86_MMIO_STORE_REG || insn.mmio.kind == X86_MMIO_STORE_IMM) &&
 	    (gpa & (PAGE_SIZE - 1)) + insn.mmio.size <= PAGE_SIZE) {
 		err = stage2_host_access(g, gpa, true, &p);
@@ -592,13 +594,13 @@ static void inject_page_fault(struct vcpu *v, u64 linear, u32 error_code)
 	vcpu_ops->inject(v, EVENT_EXCEPTION, 14, true, error_code);
 }
 
-void shadow_page_fault(struct vcpu *v, u64 linear, u32 error_code)
+void shadow_page_fault(struct vcpu *v, u64 linear, u32 error_code, bool delivering)
 {
 	struct shadow_vcpu *sv = v->shadow;
 	struct guest *g = v->guest;
 	u32 access = error_code & (PFEC_WRITE | PFEC_USER | PFEC_FETCH);
 	struct guest_translation t;
-	u64 frame, attrs;
+	u64 frame, attrs, gained;
 	void *p;
 	int err;
 
@@ -626,15 +628,17 @@ void shadow_page_fault(struct vcpu *v, u64 linear, u32 error_code)
 		return;
 	}
 	if ((access & PFEC_WRITE) && gfn_shadowed(sv, t.gpa & ~(PAGE_SIZE - 1))) {
-		page_table_write(sv, v, &t);
+		page_table_write(sv, v, &t, delivering);
 		return;
 	}
+	gained = guest_frames_gained(g);
 	err = stage2_host_access(g, t.gpa, access & PFEC_WRITE, &p);
+	if (guest_frames_gained(g) != gained)
+		g->memory_waits = 0; /* a frame gained (see handle_stage2_fault) */
 	if (err) {
 		guest_memory_error(v, t.gpa, err); /* -EFAULT: MMIO, emulated */
 		return;
 	}
-	g->memory_waits = 0;
 	if (pt_lookup(&g->stage2.pt, t.gpa, &frame, NULL, &attrs))
 		panic("shadow: gpa %#lx vanished from stage 2", t.gpa);
 	frame &= ~(PAGE_SIZE - 1);

@@ -37,9 +37,11 @@ void shadow_hardware_regs(struct vcpu *v, struct paging_regs *hw);
 /*
  * Exit handlers. Each returns 0 when the guest may go on, or stops it.
  * shadow_page_fault handles a #PF exit: fills the shadow, injects the #PF
- * into the guest, emulates a page-table write or an MMIO access.
+ * into the guest, emulates a page-table write or an MMIO access
+ * (`delivering`: the CPU met it delivering an event, not running RIP's
+ * instruction).
  */
-void shadow_page_fault(struct vcpu *v, u64 linear, u32 error_code);
+void shadow_page_fault(struct vcpu *v, u64 linear, u32 error_code, bool delivering);
 
 /* The guest changed CR3 (value as written), or a paging bit of CR0, CR4 or EFER. */
 int shadow_load_cr3(struct vcpu *v, u64 cr3);

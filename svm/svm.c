@@ -450,6 +450,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 	    !stale_injected_pf(vmcb->control.exit_int_info, injected))
 		vmcb->control.event_inject = vmcb->control.exit_int_info;
 	translate_exit(sv, e);
+	if (e->reason == EXIT_PAGE_FAULT)
+		e->page_fault.delivering = vmcb->control.event_inject & SVM_EVENT_VALID;
 	if (shadow_paging && vmcb->save.cr3 != shadow_cr3)
 		cpu_switched_tasks(vmcb, e);
 }

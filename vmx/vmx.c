@@ -775,6 +775,8 @@ static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 	}
 	translate_exit(e);
+	if (e->reason == EXIT_PAGE_FAULT)
+		e->page_fault.delivering = idt & INTR_INFO_VALID;
 }
 
 static const enum vmcs_field reg_fields[NR_VCPU_REGS] = {

@@ -33,7 +33,8 @@ static void detect_vmx(void)
 		return;
 	if (rdmsr_safe(MSR_IA32_VMX_PROCBASED_CTLS2, &ctls2))
 		return;
-	boot_cpu.tdp = ctls2 & BIT(32 + 1);
+	/* Tide's EPT mode also needs unrestricted guest (Multiboot entry with paging off) */
+	boot_cpu.tdp = (ctls2 & BIT(32 + 1)) && (ctls2 & BIT(32 + 7));
 }
 
 static void detect_svm(void)
