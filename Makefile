@@ -183,4 +183,4 @@ deps:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/notrace/obj -name '*.d' 2>/dev/null)
