@@ -1,10 +1,9 @@
 /*
- * The shadow MMU (see mm/shadow.h and docs/shadow.md). It owns the shadow
- * pages of each vCPU: their tables, the cache of roots keyed by guest CR3
- * and paging role, the hash from a guest page-table page to the shadow
- * pages built from it (those pages are write-protected), the LRU list that
- * bounds them, and the reverse map from a guest frame to the shadow leaves
- * that map it.
+ * The shadow MMU (see mm/shadow.h and docs/shadow.md): filling shadow
+ * entries from #PF exits, the guest's writes to its page tables, the cache
+ * of roots keyed by guest CR3 and paging role, the paging registers the CPU
+ * runs with, and what reclaim and hints need. The shadow pages themselves
+ * (pool, LRU bound, hash by guest table, reverse map) are mm/shadow_page.c's.
  *
  * The CPU walks PAE shadow tables for every guest not in long mode (paging
  * off, 32-bit and PAE paging) and 4-level ones in long mode. A shadow page
@@ -34,60 +33,11 @@
 #include "mm/frame_alloc.h"
 #include "mm/guest_walk.h"
 #include "mm/shadow.h"
+#include "mm/shadow_page.h"
 #include "mm/stage2.h"
-
-#define SPTE_P BIT(0)
-#define SPTE_W BIT(1)
-#define SPTE_U BIT(2)
-#define SPTE_A BIT(5)
-#define SPTE_D BIT(6)
-#define SPTE_NX BIT(63)
-#define SPTE_ADDR 0x000ffffffffff000UL
-#define SPTE_TABLE (SPTE_P | SPTE_W | SPTE_U | SPTE_A)
-
-#define SP_DIRECT (~0UL) /* shadow_page.gfn of a page no guest table backs */
-#define SP_HASH_SIZE 256
-#define LINK_NONE FRAME_NONE
-#define MAX_ROOTS 16
-#define FLOOD_WRITES 3 /* emulated writes to a table unused meanwhile: stop shadowing it */
 
 unsigned int shadow_page_limit = 1024;
 unsigned int shadow_root_cache = 4;
-
-struct shadow_page {
-	u64 table; /* host-physical address of the shadow table */
-	u64 gfn; /* guest-physical page of the guest table it shadows, or SP_DIRECT */
-	u64 *parent; /* the shadow entry that points to it; NULL for a root */
-	u64 links; /* level 0: a page of {prev, next} reverse-map links per entry */
-	u32 index; /* in the pool */
-	u8 level; /* of its entries: 0 maps 4 KiB */
-	u8 ratio; /* shadow entries per guest entry */
-	u8 guest_entry_size;
-	u8 flood; /* emulated writes since it was last used */
-	u16 guest_base; /* index of the guest entry its entry 0 comes from */
-	bool pinned; /* on the path being filled: not to be evicted */
-	struct shadow_page *hash_next, *lru_prev, *lru_next;
-};
-
-struct shadow_root {
-	struct shadow_page *sp;
-	u64 key; /* the CR3 bits that select the guest's tables */
-	u32 role;
-	u64 pdpte[4]; /* PAE: the PDPTEs loaded with CR3 */
-};
-
-struct shadow_vcpu {
-	struct guest *guest;
-	struct shadow_page *pool, *free;
-	u64 pool_phys;
-	unsigned int pool_order;
-	struct shadow_page *hash[SP_HASH_SIZE];
-	struct shadow_page lru; /* list head; most recently used first */
-	struct shadow_root roots[MAX_ROOTS]; /* [0] is the one in use */
-	unsigned int nr_roots;
-	u64 unprotect_rip;
-	unsigned int unprotect_repeats;
-};
 
 /* The paging role of a root: what, besides the guest's tables, its entries depend on. */
 #define ROLE_WP BIT(4)
@@ -120,271 +70,6 @@ static u64 root_key(enum guest_paging_mode mode, u64 cr3)
 	}
 }
 
-static u64 *table_of(struct shadow_page *sp)
-{
-	return phys_to_virt(sp->table);
-}
-
-static struct shadow_page *sp_of_table(struct shadow_vcpu *sv, u64 table)
-{
-	return &sv->pool[frame_owner_data(table)];
-}
-
-static void flush(struct shadow_vcpu *sv)
-{
-	vcpu_ops->flush_guest_tlb(sv->guest);
-}
-
-/* --- the reverse map: frame -> shadow leaves, a list threaded through link pages --- */
-
-static u32 *rmap_head(u64 frame)
-{
-	struct frame *f = buddy_frame(&frame_allocator, frame >> PAGE_SHIFT);
-
-	if (!f)
-		panic("shadow: frame %#lx mapped by a shadow entry is not a 4 KiB block", frame);
-	return &f->owner_data2;
-}
-
-static u32 *links_of(struct shadow_vcpu *sv, u32 id)
-{
-	u32 *links = phys_to_virt(sv->pool[id >> 9].links);
-
-	return &links[(id & 511) * 2]; /* [0] prev, [1] next */
-}
-
-static void rmap_add(struct shadow_vcpu *sv, struct shadow_page *sp, unsigned int i, u64 frame)
-{
-	u32 id = sp->index << 9 | i, *head = rmap_head(frame), *l = links_of(sv, id);
-
-	l[0] = LINK_NONE;
-	l[1] = *head;
-	if (*head != LINK_NONE)
-		links_of(sv, *head)[0] = id;
-	*head = id;
-}
-
-static void rmap_remove(struct shadow_vcpu *sv, struct shadow_page *sp, unsigned int i)
-{
-	u32 id = sp->index << 9 | i, *l = links_of(sv, id);
-
-	if (l[0] == LINK_NONE)
-		*rmap_head(table_of(sp)[i] & SPTE_ADDR) = l[1];
-	else
-		links_of(sv, l[0])[1] = l[1];
-	if (l[1] != LINK_NONE)
-		links_of(sv, l[1])[0] = l[0];
-}
-
-static u64 *spte_of(struct shadow_vcpu *sv, u32 id)
-{
-	return &table_of(&sv->pool[id >> 9])[id & 511];
-}
-
-/* --- shadow pages: LRU, hash by guest table, allocation, freeing --- */
-
-static void lru_unlink(struct shadow_page *sp)
-{
-	sp->lru_prev->lru_next = sp->lru_next;
-	sp->lru_next->lru_prev = sp->lru_prev;
-}
-
-static void lru_touch(struct shadow_vcpu *sv, struct shadow_page *sp)
-{
-	lru_unlink(sp);
-	sp->lru_next = sv->lru.lru_next;
-	sp->lru_prev = &sv->lru;
-	sv->lru.lru_next->lru_prev = sp;
-	sv->lru.lru_next = sp;
-}
-
-static struct shadow_page **hash_bucket(struct shadow_vcpu *sv, u64 gfn)
-{
-	return &sv->hash[(gfn >> PAGE_SHIFT) % SP_HASH_SIZE];
-}
-
-static bool gfn_shadowed(struct shadow_vcpu *sv, u64 gfn)
-{
-	for (struct shadow_page *sp = *hash_bucket(sv, gfn); sp; sp = sp->hash_next)
-		if (sp->gfn == gfn)
-			return true;
-	return false;
-}
-
-static void hash_remove(struct shadow_vcpu *sv, struct shadow_page *sp)
-{
-	struct shadow_page **pp = hash_bucket(sv, sp->gfn);
-
-	while (*pp != sp)
-		pp = &(*pp)->hash_next;
-	*pp = sp->hash_next;
-}
-
-static void sp_free(struct shadow_vcpu *sv, struct shadow_page *sp);
-
-/* Clears one shadow entry: a leaf leaves its frame's reverse map, a table is freed. */
-static void clear_entry(struct shadow_vcpu *sv, struct shadow_page *sp, unsigned int i)
-{
-	u64 *e = &table_of(sp)[i];
-
-	if (!(*e & SPTE_P))
-		return;
-	if (sp->level == 0)
-		rmap_remove(sv, sp, i);
-	else
-		sp_free(sv, sp_of_table(sv, *e & SPTE_ADDR)); /* clears *e through ->parent */
-	*e = 0;
-}
-
-static void clear_all_entries(struct shadow_vcpu *sv, struct shadow_page *sp)
-{
-	for (unsigned int i = 0; i < PT_ENTRIES; i++)
-		clear_entry(sv, sp, i);
-}
-
-static void root_forget(struct shadow_vcpu *sv, struct shadow_page *sp)
-{
-	for (unsigned int i = 0; i < sv->nr_roots; i++) {
-		if (sv->roots[i].sp != sp)
-			continue;
-		memmove(&sv->roots[i], &sv->roots[i + 1],
-			(sv->nr_roots - i - 1) * sizeof(sv->roots[0]));
-		sv->nr_roots--;
-		return;
-	}
-}
-
-static void sp_free(struct shadow_vcpu *sv, struct shadow_page *sp)
-{
-	struct guest *g = sv->guest;
-
-	clear_all_entries(sv, sp);
-	if (sp->parent)
-		*sp->parent = 0;
-	else
-		root_forget(sv, sp);
-	if (sp->gfn != SP_DIRECT)
-		hash_remove(sv, sp);
-	lru_unlink(sp);
-	frame_free_page(sp->table);
-	if (sp->links)
-		frame_free_page(sp->links);
-	g->stats.shadow_pages_now--;
-	sp->hash_next = sv->free;
-	sv->free = sp;
-	flush(sv);
-}
-
-/* Frees the least recently used shadow page that may go (with what hangs below it). */
-static bool evict_one(struct shadow_vcpu *sv)
-{
-	for (struct shadow_page *sp = sv->lru.lru_prev; sp != &sv->lru; sp = sp->lru_prev) {
-		if (sp->pinned || (sv->nr_roots && sp == sv->roots[0].sp))
-			continue;
-		sv->guest->stats.shadow_evictions++;
-		TRACE(TE_SHADOW_ZAP, TRACE_STR(sv->guest->name), sp->gfn, sp->level, ZAP_EVICT);
-		sp_free(sv, sp);
-		return true;
-	}
-	return false;
-}
-
-static u64 shadow_frame(struct shadow_vcpu *sv)
-{
-	u64 frame = frame_alloc(0, BUDDY_ZERO, GUEST_OWNER_BASE + sv->guest->id);
-
-	/* PAE roots sit in a 32-bit CR3; every table is kept below 4 GiB */
-	if (frame >= 4 * GiB) {
-		frame_free_page(frame);
-		return 0;
-	}
-	return frame;
-}
-
-static struct shadow_page *sp_alloc(struct shadow_vcpu *sv, unsigned int level, u64 gfn)
-{
-	struct guest *g = sv->guest;
-	struct shadow_page *sp;
-
-	while (!sv->free)
-		if (!evict_one(sv))
-			return NULL;
-	sp = sv->free;
-	sv->free = sp->hash_next;
-	memset(sp, 0, sizeof(*sp));
-	sp->index = sp - sv->pool;
-	sp->table = shadow_frame(sv);
-	if (sp->table && level == 0) {
-		sp->links = shadow_frame(sv);
-		if (!sp->links) {
-			frame_free_page(sp->table);
-			sp->table = 0;
-		}
-	}
-	if (!sp->table) {
-		sp->hash_next = sv->free;
-		sv->free = sp;
-		return NULL;
-	}
-	set_frame_owner_data(sp->table, sp->index);
-	sp->level = level;
-	sp->gfn = gfn;
-	sp->ratio = 1;
-	sp->hash_next = NULL;
-	sp->lru_next = sp->lru_prev = sp;
-	lru_touch(sv, sp);
-	if (gfn != SP_DIRECT) {
-		struct shadow_page **b = hash_bucket(sv, gfn);
-
-		sp->hash_next = *b;
-		*b = sp;
-	}
-	g->stats.shadow_pages_now++;
-	g->stats.shadow_pages_peak = MAX(g->stats.shadow_pages_peak, g->stats.shadow_pages_now);
-	return sp;
-}
-
-/* gfn now backs a shadow page: every shadow leaf that maps it becomes read-only. */
-static void write_protect(struct shadow_vcpu *sv, u64 gfn)
-{
-	u64 frame;
-	bool changed = false;
-
-	if (pt_lookup(&sv->guest->stage2.pt, gfn, &frame, NULL, NULL))
-		return; /* not resident: no shadow leaf maps it */
-	for (u32 id = *rmap_head(frame); id != LINK_NONE; id = links_of(sv, id)[1]) {
-		u64 *e = spte_of(sv, id);
-
-		changed |= *e & SPTE_W;
-		*e &= ~SPTE_W;
-	}
-	if (changed)
-		flush(sv);
-}
-
-/*
- * Stops shadowing the guest table at gfn: its shadow pages go (a root only
- * loses its entries, it stays in use), so writes to it need no emulation
- * until the guest next walks through it.
- */
-static void unshadow_gfn(struct shadow_vcpu *sv, u64 gfn)
-{
-	struct shadow_page *sp;
-
-again:
-	for (sp = *hash_bucket(sv, gfn); sp; sp = sp->hash_next) {
-		if (sp->gfn != gfn)
-			continue;
-		TRACE(TE_SHADOW_ZAP, TRACE_STR(sv->guest->name), gfn, sp->level, ZAP_UNSHADOW);
-		if (!sp->parent) {
-			clear_all_entries(sv, sp);
-			continue;
-		}
-		sp_free(sv, sp);
-		goto again;
-	}
-}
-
 /* --- filling: build the path to va and its leaf --- */
 
 /*
@@ -409,14 +94,14 @@ static struct shadow_page *new_child(struct shadow_vcpu *sv, unsigned int level,
 		entry_size = t->fmt->entry_size;
 		base = ((va & ~(span - 1)) >> guest_shift) & ((1U << t->fmt->index_bits) - 1);
 	}
-	sp = sp_alloc(sv, level, gfn);
+	sp = shadow_page_alloc(sv, level, gfn);
 	if (!sp)
 		return NULL;
 	sp->ratio = ratio;
 	sp->guest_base = base;
 	sp->guest_entry_size = entry_size;
 	if (gfn != SP_DIRECT)
-		write_protect(sv, gfn);
+		shadow_write_protect(sv, gfn);
 	return sp;
 }
 
@@ -464,7 +149,7 @@ static int fill(struct shadow_vcpu *sv, u64 va, const struct guest_translation *
 		sp->pinned = true;
 		sp->flood = 0;
 		path[n++] = sp;
-		lru_touch(sv, sp);
+		shadow_page_touch(sv, sp);
 		e = &table_of(sp)[pt_index(va, l)];
 		if (!(*e & SPTE_P)) {
 			struct shadow_page *child = new_child(sv, l - 1, va, t);
@@ -480,15 +165,15 @@ static int fill(struct shadow_vcpu *sv, u64 va, const struct guest_translation *
 		sp = sp_of_table(sv, *e & SPTE_ADDR);
 	}
 	sp->flood = 0;
-	lru_touch(sv, sp);
+	shadow_page_touch(sv, sp);
 	unpin(path, n);
 	/* last, as the path may have just started shadowing this very page */
-	if (gfn_shadowed(sv, t->gpa & ~(PAGE_SIZE - 1)))
+	if (shadow_gfn_shadowed(sv, t->gpa & ~(PAGE_SIZE - 1)))
 		bits &= ~(SPTE_W | SPTE_D);
 	i = pt_index(va, 0);
-	clear_entry(sv, sp, i);
+	shadow_clear_entry(sv, sp, i);
 	table_of(sp)[i] = frame | bits;
-	rmap_add(sv, sp, i, frame);
+	shadow_rmap_add(sv, sp, i, frame);
 	sv->guest->stats.shadow_fills++;
 	return 0;
 }
@@ -512,7 +197,7 @@ static bool zap_written(struct shadow_vcpu *sv, u64 gpa, u64 len, bool count_flo
 			if (gi < sp->guest_base || gi >= sp->guest_base + PT_ENTRIES / (unsigned int)sp->ratio)
 				continue;
 			for (unsigned int k = 0; k < sp->ratio; k++)
-				clear_entry(sv, sp, (gi - sp->guest_base) * sp->ratio + k);
+				shadow_clear_entry(sv, sp, (gi - sp->guest_base) * sp->ratio + k);
 		}
 		if (count_flood && ++sp->flood >= FLOOD_WRITES)
 			flooded = true;
@@ -530,7 +215,7 @@ void shadow_guest_wrote(struct guest *g, u64 gpa, u64 len)
 	for (u64 page = gpa & ~(PAGE_SIZE - 1); page < gpa + len; page += PAGE_SIZE) {
 		u64 from = MAX(page, gpa), to = MIN(page + PAGE_SIZE, gpa + len);
 
-		if (gfn_shadowed(sv, page))
+		if (shadow_gfn_shadowed(sv, page))
 			zap_written(sv, from, to - from, false);
 	}
 }
@@ -566,7 +251,7 @@ static void page_table_write(struct shadow_vcpu *sv, struct vcpu *v,
 		TRACE(TE_SHADOW_PT_WRITE, TRACE_STR(g->name), gpa, insn.mmio.size, value);
 		if (zap_written(sv, gpa, insn.mmio.size, true)) {
 			g->stats.pt_unprotects++;
-			unshadow_gfn(sv, gfn);
+			shadow_unshadow_gfn(sv, gfn);
 		}
 		vcpu_set(v, VCPU_RIP, rip + insn.length);
 		sv->unprotect_repeats = 0;
@@ -582,7 +267,7 @@ static void page_table_write(struct shadow_vcpu *sv, struct vcpu *v,
 		sv->unprotect_repeats = 0;
 	sv->unprotect_rip = rip;
 	g->stats.pt_unprotects++;
-	unshadow_gfn(sv, gfn);
+	shadow_unshadow_gfn(sv, gfn);
 }
 
 /* --- exits --- */
@@ -627,7 +312,7 @@ void shadow_page_fault(struct vcpu *v, u64 linear, u32 error_code, bool deliveri
 					  "are outside its RAM");
 		return;
 	}
-	if ((access & PFEC_WRITE) && gfn_shadowed(sv, t.gpa & ~(PAGE_SIZE - 1))) {
+	if ((access & PFEC_WRITE) && shadow_gfn_shadowed(sv, t.gpa & ~(PAGE_SIZE - 1))) {
 		page_table_write(sv, v, &t, delivering);
 		return;
 	}
@@ -679,7 +364,7 @@ static int switch_root(struct shadow_vcpu *sv, struct vcpu *v, const u64 *pdpte)
 		/* PAE: the PDPTEs are loaded anew; children of changed ones go */
 		for (unsigned int j = 0; pdpte && j < 4; j++) {
 			if (hit.pdpte[j] != pdpte[j]) {
-				clear_entry(sv, hit.sp, j);
+				shadow_clear_entry(sv, hit.sp, j);
 				sv->roots[0].pdpte[j] = pdpte[j];
 			}
 		}
@@ -687,14 +372,14 @@ static int switch_root(struct shadow_vcpu *sv, struct vcpu *v, const u64 *pdpte)
 		return 0;
 	}
 	while (sv->nr_roots >= MIN(shadow_root_cache, MAX_ROOTS))
-		sp_free(sv, sv->roots[sv->nr_roots - 1].sp);
-	sp = sp_alloc(sv, mode == GUEST_PAGING_64 ? 3 : 2,
+		shadow_page_free(sv, sv->roots[sv->nr_roots - 1].sp);
+	sp = shadow_page_alloc(sv, mode == GUEST_PAGING_64 ? 3 : 2,
 		      mode == GUEST_PAGING_64 ? key : SP_DIRECT);
 	if (!sp)
 		return -ENOMEM;
 	if (mode == GUEST_PAGING_64) {
 		sp->guest_entry_size = 8;
-		write_protect(sv, key);
+		shadow_write_protect(sv, key);
 	}
 	r.sp = sp;
 	memmove(&sv->roots[1], &sv->roots[0], sv->nr_roots * sizeof(sv->roots[0]));
@@ -772,45 +457,20 @@ void shadow_hardware_regs(struct vcpu *v, struct paging_regs *hw)
 void shadow_zap_frame(struct guest *g, u64 gpa, u64 frame)
 {
 	struct shadow_vcpu *sv = g->vcpu.shadow;
-	u32 *head;
-	u64 n = 0;
+	u64 n;
 
 	if (!sv)
 		return;
-	head = rmap_head(frame);
-	while (*head != LINK_NONE) {
-		u32 id = *head;
-
-		clear_entry(sv, &sv->pool[id >> 9], id & 511);
-		n++;
-	}
+	n = shadow_rmap_zap(sv, frame);
 	if (n)
 		flush(sv);
 	/* a page table's contents may change while it is away (hints: zeroed) */
-	if (gfn_shadowed(sv, gpa))
-		unshadow_gfn(sv, gpa);
+	if (shadow_gfn_shadowed(sv, gpa))
+		shadow_unshadow_gfn(sv, gpa);
 	if (n)
 		TRACE(TE_SHADOW_ZAP, TRACE_STR(g->name), gpa, n, ZAP_FRAME);
 }
 
-bool shadow_test_and_clear_accessed(struct guest *g, u64 frame)
-{
-	struct shadow_vcpu *sv = g->vcpu.shadow;
-	bool accessed = false;
-
-	if (!sv)
-		return false;
-	for (u32 id = *rmap_head(frame); id != LINK_NONE; id = links_of(sv, id)[1]) {
-		u64 *e = spte_of(sv, id);
-
-		accessed |= *e & SPTE_A;
-		*e &= ~SPTE_A;
-	}
-	/* so that the next use sets the bit again rather than hitting the TLB */
-	if (accessed)
-		flush(sv);
-	return accessed;
-}
 
 /* --- setup and teardown --- */
 
@@ -856,7 +516,7 @@ void shadow_vcpu_destroy(struct vcpu *v)
 	if (!sv)
 		return;
 	while (sv->nr_roots)
-		sp_free(sv, sv->roots[0].sp);
+		shadow_page_free(sv, sv->roots[0].sp);
 	frame_free(sv->pool_phys, sv->pool_order);
 	v->shadow = NULL;
 }
