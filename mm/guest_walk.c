@@ -153,11 +153,11 @@ static void set_bits(struct guest_translation *t, int level, u64 bits)
 int guest_translate(struct vcpu *v, u64 linear, u32 access, unsigned int flags,
 		    struct guest_translation *t)
 {
-	u64 cr3 = vcpu_get(v, VCPU_CR3), cr4 = vcpu_get(v, VCPU_CR4);
-	bool nxe = vcpu_get(v, VCPU_EFER) & EFER_NXE;
 	struct walk_ctx ctx = { v->guest, 0 };
 	struct page_table pt = { .map_entry = map_guest_entry, .map_ctx = &ctx };
+	u64 cr3, cr4;
 	u32 fetch_bit;
+	bool nxe;
 	int err, top;
 
 	t->mode = guest_paging_mode(v);
@@ -168,6 +168,9 @@ int guest_translate(struct vcpu *v, u64 linear, u32 access, unsigned int flags,
 		t->gpa = linear & 0xffffffffUL;
 		return 0;
 	}
+	cr3 = vcpu_get(v, VCPU_CR3);
+	cr4 = vcpu_get(v, VCPU_CR4);
+	nxe = vcpu_get(v, VCPU_EFER) & EFER_NXE;
 	switch (t->mode) {
 	case GUEST_PAGING_32: t->fmt = &guest_32_format; pt.root = cr3 & 0xfffff000UL; break;
 	case GUEST_PAGING_32_PSE: t->fmt = &guest_32_pse_format; pt.root = cr3 & 0xfffff000UL; break;

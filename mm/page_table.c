@@ -208,13 +208,15 @@ int pt_unmap(struct page_table *pt, u64 va, u64 size)
 int pt_walk(const struct page_table *pt, u64 va, struct pt_walk *w)
 {
 	const struct pt_format *fmt = pt->fmt;
+	unsigned int bits = fmt->index_bits ? fmt->index_bits : 9;
 	unsigned int size = fmt->entry_size ? fmt->entry_size : 8;
+	int l = pt_fmt_levels(fmt) - 1;
+	unsigned int shift = PAGE_SHIFT + bits * l;
 	u64 table = pt->root;
 
-	for (int l = pt_fmt_levels(fmt) - 1; l >= 0; l--) {
-		unsigned int shift = pt_fmt_shift(fmt, l);
-		u64 index = (va >> shift) & ((1UL << (fmt->index_bits ?: 9)) - 1);
-		u64 addr = table + index * size;
+	/* the hot path of every lookup: kept to a few instructions a level */
+	for (;; l--, shift -= bits) {
+		u64 addr = table + ((va >> shift) & ((1UL << bits) - 1)) * size;
 		void *p = pt->map_entry ? pt->map_entry(pt->map_ctx, addr) : phys_to_virt(addr);
 		u64 e;
 
@@ -225,15 +227,17 @@ int pt_walk(const struct page_table *pt, u64 va, struct pt_walk *w)
 		w->entry[l] = e;
 		w->entry_ptr[l] = p;
 		w->entry_addr[l] = addr;
-		if (!pt_present(fmt, e))
+		if (!(e & fmt->present))
 			return -ENOENT;
-		if (pt_is_leaf(fmt, e, l)) {
-			w->pa = pt_entry_addr(fmt, e, l) + (va & ((1UL << shift) - 1));
+		if (l == 0 || (l <= (int)fmt->max_leaf_level && (e & fmt->large))) {
+			u64 page_mask = (1UL << shift) - 1;
+
+			/* in a large leaf, bit 12 is the PAT bit, not an address bit */
+			w->pa = (e & fmt->addr_mask & ~page_mask) + (va & page_mask);
 			return 0;
 		}
-		table = pt_entry_addr(fmt, e, l);
+		table = e & fmt->addr_mask;
 	}
-	return -ENOENT; /* not reached: level 0 is always a leaf */
 }
 
 int pt_lookup(const struct page_table *pt, u64 va, u64 *pa,
