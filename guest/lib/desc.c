@@ -6,13 +6,6 @@
 #include "guest/lib/desc.h"
 #include "guest/lib/types.h"
 
-struct tss32 {
-	u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
-	u32 eax, ecx, edx, ebx, esp, ebp, esi, edi;
-	u32 es, cs, ss, ds, fs, gs, ldt;
-	u16 trap, iomap_base;
-} __packed;
-
 static struct tss32 tss;
 static u8 ring0_stack[4096] __aligned(16);
 

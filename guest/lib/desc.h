@@ -14,6 +14,16 @@
 #define SEL_TSS 0x28
 
 #ifndef __ASSEMBLER__
+#include "guest/lib/types.h"
+
+/* A 32-bit TSS (SDM vol. 3A, figure 8-2). */
+struct tss32 {
+	u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+	u32 eax, ecx, edx, ebx, esp, ebp, esi, edi;
+	u32 es, cs, ss, ds, fs, gs, ldt;
+	u16 trap, iomap_base;
+} __packed;
+
 void desc_init(void);
 #endif
 

@@ -21,6 +21,7 @@
  */
 #include "guest/lib/cmdline.h"
 #include "guest/lib/cpu.h"
+#include "guest/lib/desc.h"
 #include "guest/lib/exit.h"
 #include "guest/lib/guest.h"
 #include "guest/lib/printf.h"
@@ -76,13 +77,6 @@ const char guest_name[] = "tasks";
 #define TAG_GDT 0x6d76d700u
 #define BOGUS_CR3 0x00abc000u /* never loaded: paging is off */
 #define TASK16_IP 0x7000u
-
-struct tss32 {
-	u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
-	u32 eax, ecx, edx, ebx, esp, ebp, esi, edi;
-	u32 es, cs, ss, ds, fs, gs, ldt;
-	u16 trap, iomap_base;
-} __packed;
 
 struct tss16 {
 	u16 link, sp0, ss0, sp1, ss1, sp2, ss2, ip, flags;

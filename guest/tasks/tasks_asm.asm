@@ -31,6 +31,18 @@ extern task_e_error, task_e_esp, task_g_error, resume_regs
 section .text
 bits 32
 
+; The eight general registers, in TSS order, to the words at %1.
+%macro STORE_GPRS 1
+	mov [%1 + 0], eax
+	mov [%1 + 4], ecx
+	mov [%1 + 8], edx
+	mov [%1 + 12], ebx
+	mov [%1 + 16], esp
+	mov [%1 + 20], ebp
+	mov [%1 + 24], esi
+	mov [%1 + 28], edi
+%endmacro
+
 ; One routine of the main task: pattern in, the switch, registers out.
 %macro SWITCH_FN 2
 global %1, %1_insn, %1_next
@@ -52,14 +64,7 @@ global %1, %1_insn, %1_next
 %1_insn:
 	%2
 %1_next:
-	mov [regs_out + 0], eax
-	mov [regs_out + 4], ecx
-	mov [regs_out + 8], edx
-	mov [regs_out + 12], ebx
-	mov [regs_out + 16], esp
-	mov [regs_out + 20], ebp
-	mov [regs_out + 24], esi
-	mov [regs_out + 28], edi
+	STORE_GPRS regs_out
 	pushfd
 	pop dword [regs_out + 32]
 	popfd
@@ -95,14 +100,7 @@ SWITCH_FN ts_call_tss16, {call SEL_TSS16:0}
 
 ; Where a task resumes: store its registers for tasks.c to compare.
 %macro TASK_RESUMED 0
-	mov [resume_regs + 0], eax
-	mov [resume_regs + 4], ecx
-	mov [resume_regs + 8], edx
-	mov [resume_regs + 12], ebx
-	mov [resume_regs + 16], esp
-	mov [resume_regs + 20], ebp
-	mov [resume_regs + 24], esi
-	mov [resume_regs + 28], edi
+	STORE_GPRS resume_regs
 %endmacro
 
 ; A: called (CALL, or CALL through a task gate), returns with IRET (NT=1).
