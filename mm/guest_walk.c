@@ -8,6 +8,7 @@
 #include "kernel/guest.h"
 #include "kernel/vcpu.h"
 #include "mm/guest_walk.h"
+#include "mm/shadow.h"
 #include "mm/stage2.h"
 
 #define PTE_P BIT(0)
@@ -101,12 +102,18 @@ static bool entry_reserved(struct guest_translation *t, u64 e, int level, bool n
 struct walk_ctx {
 	struct guest *g;
 	int err;
+	u64 pdpt; /* PAE with shadow paging: the PDPT's address ... */
+	u64 *pdpte; /* ... and the PDPTEs loaded at MOV CR3, used instead */
 };
 
 static void *map_guest_entry(void *ctx, u64 gpa)
 {
 	struct walk_ctx *w = ctx;
 	void *p;
+
+	/* the CPU does not read PDPTEs from memory after loading them (SDM 4.4.1) */
+	if (w->pdpte && gpa - w->pdpt < 4 * sizeof(u64))
+		return &w->pdpte[(gpa - w->pdpt) / sizeof(u64)];
 
 	w->err = stage2_host_access(w->g, gpa, true, &p);
 	return w->err ? NULL : p;
@@ -153,7 +160,7 @@ static void set_bits(struct guest_translation *t, int level, u64 bits)
 int guest_translate(struct vcpu *v, u64 linear, u32 access, unsigned int flags,
 		    struct guest_translation *t)
 {
-	struct walk_ctx ctx = { v->guest, 0 };
+	struct walk_ctx ctx = { .g = v->guest };
 	struct page_table pt = { .map_entry = map_guest_entry, .map_ctx = &ctx };
 	u64 cr3, cr4;
 	u32 fetch_bit;
@@ -174,7 +181,12 @@ int guest_translate(struct vcpu *v, u64 linear, u32 access, unsigned int flags,
 	switch (t->mode) {
 	case GUEST_PAGING_32: t->fmt = &guest_32_format; pt.root = cr3 & 0xfffff000UL; break;
 	case GUEST_PAGING_32_PSE: t->fmt = &guest_32_pse_format; pt.root = cr3 & 0xfffff000UL; break;
-	case GUEST_PAGING_PAE: t->fmt = &guest_pae_format; pt.root = cr3 & PAE_CR3_MASK; break;
+	case GUEST_PAGING_PAE:
+		t->fmt = &guest_pae_format;
+		pt.root = cr3 & PAE_CR3_MASK;
+		ctx.pdpt = pt.root;
+		ctx.pdpte = shadow_paging ? shadow_pae_pdptes(v) : NULL;
+		break;
 	default:
 		guest_64_format.max_leaf_level = boot_cpu.gbpages ? 2 : 1;
 		t->fmt = &guest_64_format;

@@ -400,6 +400,13 @@ static int read_pdptes(struct vcpu *v, u64 cr3, u64 *pdpte)
 	return 0;
 }
 
+u64 *shadow_pae_pdptes(struct vcpu *v)
+{
+	struct shadow_vcpu *sv = v->shadow;
+
+	return sv && sv->nr_roots ? sv->roots[0].pdpte : NULL;
+}
+
 int shadow_load_cr3(struct vcpu *v, u64 cr3)
 {
 	struct shadow_vcpu *sv = v->shadow;

@@ -43,6 +43,12 @@ void shadow_hardware_regs(struct vcpu *v, struct paging_regs *hw);
  */
 void shadow_page_fault(struct vcpu *v, u64 linear, u32 error_code, bool delivering);
 
+/*
+ * A PAE guest's PDPTEs as loaded at its last MOV CR3 (or paging change),
+ * which the CPU uses instead of the PDPT in memory; NULL before any.
+ */
+u64 *shadow_pae_pdptes(struct vcpu *v);
+
 /* The guest changed CR3 (value as written), or a paging bit of CR0, CR4 or EFER. */
 int shadow_load_cr3(struct vcpu *v, u64 cr3);
 void shadow_paging_changed(struct vcpu *v);
