@@ -169,7 +169,7 @@ static int cr_access_gpr(struct vcpu *v, const struct vcpu_exit *e, struct x86_i
 	return X86_MODRM_RM(insn->modrm) | ((insn->rex & X86_REX_B) ? 8 : 0);
 }
 
-/* MOV to CR0, CR3 or CR4 (and CLTS): check it as the CPU would, then apply it. */
+/* MOV to CR0, CR3, CR4 or CR8 (and CLTS, LMSW): check it as the CPU would, then apply it. */
 static void handle_cr_write(struct vcpu *v, const struct vcpu_exit *e)
 {
 	struct x86_insn insn = { 0 };
@@ -205,7 +205,12 @@ static void handle_cr_write(struct vcpu *v, const struct vcpu_exit *e)
 	value = v->gpr[gpr];
 	if (guest_code_mode(v) != X86_MODE_64)
 		value &= 0xffffffff;
-	if (cr == 3) {
+	if (cr == 8) {
+		/* the task priority, bits 7:4 of the virtual xAPIC's TPR */
+		if (value & ~0xfUL)
+			return inject_gp(v);
+		v->guest->dev.apic_tpr = value << 4;
+	} else if (cr == 3) {
 		if (shadow_load_cr3(v, value))
 			return inject_gp(v);
 	} else {
@@ -222,7 +227,7 @@ static void handle_cr_write(struct vcpu *v, const struct vcpu_exit *e)
 	skip(v, e);
 }
 
-/* MOV from CR0, CR3 or CR4 (shadow paging): the guest's own values. */
+/* MOV from CR0, CR3, CR4 (shadow paging) or CR8 (VMX): the guest's own values. */
 static void handle_cr_read(struct vcpu *v, const struct vcpu_exit *e)
 {
 	static const enum vcpu_reg regs[] = { [0] = VCPU_CR0, [3] = VCPU_CR3, [4] = VCPU_CR4 };
@@ -230,11 +235,11 @@ static void handle_cr_read(struct vcpu *v, const struct vcpu_exit *e)
 	int gpr = cr_access_gpr(v, e, &insn);
 	u64 value;
 
-	if (gpr < 0 || e->cr.cr > 4 || (e->cr.cr != 0 && !regs[e->cr.cr])) {
+	if (gpr < 0 || (e->cr.cr != 8 && (e->cr.cr > 4 || (e->cr.cr != 0 && !regs[e->cr.cr])))) {
 		guest_crash(v->guest, "cannot decode its control register read (CR%u)", e->cr.cr);
 		return;
 	}
-	value = vcpu_get(v, regs[e->cr.cr]);
+	value = e->cr.cr == 8 ? v->guest->dev.apic_tpr >> 4 : vcpu_get(v, regs[e->cr.cr]);
 	v->gpr[gpr] = guest_code_mode(v) == X86_MODE_64 ? value : (u32)value;
 	skip(v, e);
 }

@@ -148,6 +148,8 @@ enum vmcs_field {
 #define CPU_INVLPG_EXITING BIT(9)
 #define CPU_CR3_LOAD_EXITING BIT(15)
 #define CPU_CR3_STORE_EXITING BIT(16)
+#define CPU_CR8_LOAD_EXITING BIT(19)
+#define CPU_CR8_STORE_EXITING BIT(20)
 #define CPU_UNCONDITIONAL_IO_EXITING BIT(24)
 #define CPU_ACTIVATE_SECONDARY BIT(31)
 /* secondary processor-based */

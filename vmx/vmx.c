@@ -158,7 +158,12 @@ static int read_capabilities(void)
 	u32 cpu_msr = true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS;
 	u32 exit_msr = true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS;
 	u32 entry_msr = true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS;
-	u32 cpu_want = CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING, cpu_optional = 0;
+	/*
+	 * CR8 exits: without a TPR shadow a 64-bit guest's MOV to CR8 would
+	 * set the real TPR and could mask the host's timer (its preemption).
+	 */
+	u32 cpu_want = CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING | CPU_CR8_LOAD_EXITING |
+		       CPU_CR8_STORE_EXITING, cpu_optional = 0;
 	u32 cpu2_want, cpu2_optional = CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID;
 	int err = 0;
 
@@ -584,8 +589,8 @@ static void translate_cr_access(struct vcpu_exit *e, u64 qual, u64 next)
 	switch (CR_QUAL_TYPE(qual)) {
 	case CR_ACCESS_MOV_TO:
 	case CR_ACCESS_MOV_FROM:
-		if (cr != 0 && cr != 3 && cr != 4) {
-			e->reason = EXIT_UNHANDLED; /* CR8: no TPR is emulated */
+		if (cr != 0 && cr != 3 && cr != 4 && cr != 8) {
+			e->reason = EXIT_UNHANDLED;
 			return;
 		}
 		e->reason = CR_QUAL_TYPE(qual) == CR_ACCESS_MOV_TO ? EXIT_CR_WRITE : EXIT_CR_READ;

@@ -34,6 +34,7 @@ OP_EXEC		equ 2			; val = RAX after CALL va
 OP_INVLPG	equ 3			; INVLPG [va]
 OP_LOAD_CR3	equ 4			; CR3 = va
 OP_PROBE	equ 5			; val = va rotated by 32, err = CS
+OP_CR8		equ 6			; CR8 = val, then val = CR8
 
 section .text
 bits 64
@@ -72,6 +73,8 @@ lm_op:
 	je .load_cr3
 	cmp ecx, OP_PROBE
 	je .probe
+	cmp ecx, OP_CR8
+	je .cr8
 	ud2				; an unknown op: reported as #UD
 .read:
 	mov rax, [rdi]
@@ -89,6 +92,11 @@ lm_op:
 	jmp lm_op_done
 .load_cr3:
 	mov cr3, rdi
+	jmp lm_op_done
+.cr8:
+	mov cr8, rsi
+	mov rax, cr8
+	mov [rbx + REQ_VAL], rax
 	jmp lm_op_done
 .probe:
 	mov rax, rdi

@@ -117,7 +117,7 @@ const char guest_name[] = "lmpaging";
 #define WORD(pa) ((0x6c6d7067ull << 32) | (u32)(pa)) /* "lmpg" | address */
 
 /* lm64.asm: struct lm_req and its operations */
-enum { OP_READ, OP_WRITE, OP_EXEC, OP_INVLPG, OP_LOAD_CR3, OP_PROBE };
+enum { OP_READ, OP_WRITE, OP_EXEC, OP_INVLPG, OP_LOAD_CR3, OP_PROBE, OP_CR8 };
 
 struct lm_req {
 	u32 op, pad;
@@ -1022,6 +1022,21 @@ static void check_long_mode(void)
 	report(NULL, "long-mode");
 }
 
+/* CR8, the task priority: what is written reads back (and is the guest's alone). */
+static void check_cr8(void)
+{
+	begin();
+	for (u64 tpr = 15;; tpr -= 5) {
+		if (lm(OP_CR8, 0, tpr) != TRAP_NONE)
+			FAIL("MOV to CR8 of %llu raised %s", tpr, trap_name(last.vector));
+		else if (last.val != tpr)
+			FAIL("CR8 reads 0x%llx after writing %llu", last.val, tpr);
+		if (!tpr)
+			break;
+	}
+	report(NULL, "cr8");
+}
+
 int guest_main(u32 magic __unused, u32 mbi __unused)
 {
 	static const char *const known[] = { "strict", NULL };
@@ -1055,6 +1070,8 @@ int guest_main(u32 magic __unused, u32 mbi __unused)
 
 	enter_long_mode();
 	check_long_mode();
+	if (!checks_failed)
+		check_cr8();
 	if (!checks_failed) {
 		for (unsigned int i = 0; i < ARRAY_SIZE(regions); i++) {
 			for (unsigned int c = 0; c < ARRAY_SIZE(check_table); c++) {
