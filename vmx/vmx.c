@@ -50,6 +50,7 @@ struct vmx_vcpu {
 	bool launched;
 	u64 cr0_fixed_mask; /* guest CR0 bits owned by Tide (shadowed), TDP only */
 	u64 cr2; /* the guest's CR2: not in the VMCS, switched around entries */
+	bool flush_pending; /* shadow paging: INVVPID before the next entry */
 };
 
 struct vmx_caps {
@@ -344,7 +345,19 @@ static void vmx_flush_guest_tlb(struct guest *g)
 		 * from its shadow tables. Without VPID the guest runs as VPID
 		 * 0, whose mappings every entry drops: nothing to do.
 		 */
-		if (caps.vpid)
+		struct vmx_vcpu *vv = g->vcpu.arch;
+
+		if (!caps.vpid)
+			return;
+		/*
+		 * One CPU, and g is not running while Tide handles it: one
+		 * INVVPID before its next entry serves every zap of this exit,
+		 * as SVM's TLB_CONTROL does. With its vCPU gone, at once: the
+		 * VPID goes to the next guest in this slot.
+		 */
+		if (vv)
+			vv->flush_pending = true;
+		else
 			invvpid(caps.invvpid_type, vpid_of(g));
 		return;
 	}
@@ -547,6 +560,9 @@ static void vmx_vcpu_destroy(struct vcpu *v)
 
 	if (!vv)
 		return;
+	/* a flush still owed: its VPID goes to the next guest in this slot */
+	if (vv->flush_pending)
+		invvpid(caps.invvpid_type, vpid_of(v->guest));
 	asm volatile("vmclear %0" : : "m"(vv->vmcs_pa) : "cc", "memory");
 	frame_free_page(vv->vmcs_pa);
 	v->arch = NULL;
@@ -749,6 +765,10 @@ static void vmx_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 	if (shadow_paging)
 		load_shadow_paging(v);
 	vmcs_write(GUEST_RSP, v->gpr[GPR_RSP]);
+	if (vv->flush_pending) {
+		invvpid(caps.invvpid_type, vpid_of(v->guest));
+		vv->flush_pending = false;
+	}
 	/* the guest's CR2 (set by the core before it injects a #PF) */
 	if (read_cr2() != vv->cr2)
 		write_cr2(vv->cr2);
