@@ -7,10 +7,10 @@
 #include "arch/x86/cpu.h"
 #include "kernel/abi.h"
 #include "kernel/guest.h"
-#include "mm/shadow.h"
 #include "kernel/guest_cpu.h"
 #include "kernel/printk.h"
 #include "kernel/vpc.h"
+#include "mm/shadow.h"
 
 #define MSR_TSC 0x10
 #define MSR_APIC_BASE 0x1b

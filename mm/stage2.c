@@ -229,8 +229,8 @@ int stage2_fault(struct guest *g, u64 gpa, u32 access)
 
 	/* a 2 MiB frame only when it fits without reclaim: under pressure, 4 KiB */
 	/* shadow entries are 4 KiB: 2 MiB frames would gain nothing there */
-	if (stage2_huge && !shadow_paging && base + HUGE_SIZE <= s->ram_size && huge_region_empty(g, base) &&
-	    reclaim_has_room(HUGE_SIZE / PAGE_SIZE)) {
+	if (stage2_huge && !shadow_paging && base + HUGE_SIZE <= s->ram_size &&
+	    huge_region_empty(g, base) && reclaim_has_room(HUGE_SIZE / PAGE_SIZE)) {
 		frame = frame_alloc(HUGE_ORDER, BUDDY_ZERO, GUEST_OWNER_BASE + g->id);
 		if (frame) {
 			g->stats.huge_mappings++;
@@ -518,12 +518,12 @@ static int guest_copy(struct guest *g, u64 gpa, void *buf, u64 len, bool to_gues
 
 		if (stage2_host_access(g, gpa, to_guest, &p))
 			return -EFAULT;
-		if (to_guest)
+		if (to_guest) {
 			shadow_guest_wrote(g, gpa, chunk);
-		if (to_guest)
 			memcpy(p, buf, chunk);
-		else
+		} else {
 			memcpy(buf, p, chunk);
+		}
 		buf = (u8 *)buf + chunk;
 		gpa += chunk;
 		len -= chunk;

@@ -432,7 +432,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 		 * keeps the CPU's own: load it too, so that a #PF Tide injects
 		 * shows its address there as well. Tide itself takes no #PF.
 		 */
-		asm volatile("mov %0, %%cr2" : : "r"(vmcb->save.cr2));
+		write_cr2(vmcb->save.cr2);
 	}
 	prepare_asid(v->guest, &vmcb->control);
 	vmcb->save.rax = v->gpr[GPR_RAX];
